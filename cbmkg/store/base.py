@@ -1,0 +1,159 @@
+"""The one interface to the graph store, whatever holds the data.
+
+Two backends implement it: :class:`~cbmkg.store.embedded.EmbeddedStore` (Oxigraph in
+this process, on disk or in memory) and :class:`~cbmkg.store.remote.RemoteStore` (any
+SPARQL 1.1 Query + Update server). Query answers are pyoxigraph result objects on both,
+so callers serialise them the same way.
+
+Writes go through a :class:`Build`: graphs are staged out of sight and published in one
+step by :meth:`Build.commit`, so readers see either the old dataset or the new one, never a
+half-written mix (see each backend for how).
+"""
+
+from __future__ import annotations
+
+import io
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import BinaryIO, Union
+
+from pyoxigraph import (
+    QueryBoolean,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+    Triple,
+    serialize,
+)
+
+RdfInput = Union[bytes, str, Path]
+
+
+class TripleList:
+    """The triples of a CONSTRUCT/DESCRIBE answer held in memory (remote backend).
+
+    Offers what :class:`pyoxigraph.QueryTriples` offers: iteration and ``serialize``.
+    """
+
+    def __init__(self, triples: Iterable[Triple]):
+        self._triples = list(triples)
+
+    def __iter__(self) -> Iterator[Triple]:
+        return iter(self._triples)
+
+    def __len__(self) -> int:
+        return len(self._triples)
+
+    def serialize(self, output: BinaryIO | None = None, format: RdfFormat = RdfFormat.N_TRIPLES,
+                  **kwargs: object) -> bytes | None:
+        return serialize(self._triples, output, format, **kwargs)  # type: ignore[arg-type]
+
+
+QueryResult = Union[QuerySolutions, QueryBoolean, QueryTriples, TripleList]
+
+
+class Build(ABC):
+    """A set of named graphs being written; invisible to readers until :meth:`commit`."""
+
+    @abstractmethod
+    def put_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
+        """Stage ``data`` (a graph serialisation) as the full content of named graph ``graph``."""
+
+    @abstractmethod
+    def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
+        """Stage a dataset serialisation (N-Quads, TriG): each quad into its own graph."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """Publish every staged graph at once."""
+
+    @abstractmethod
+    def abort(self) -> None:
+        """Forget what was staged; the published data stays as it was."""
+
+    def __enter__(self) -> Build:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.abort()
+
+
+class GraphStore(ABC):
+    """A dataset of named graphs that answers SPARQL 1.1."""
+
+    #: ``embedded`` or ``remote``
+    kind: str = ""
+
+    @abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        union_default_graph: bool = True,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL query.
+
+        With ``union_default_graph`` (the default) the default graph is the union of every
+        named graph; ``default_graphs``/``named_graphs`` give an explicit dataset instead,
+        as the SPARQL protocol's ``default-graph-uri``/``named-graph-uri`` do.
+        Raises :class:`~cbmkg.errors.QuerySyntaxError` with the parser's message.
+        """
+
+    @abstractmethod
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 Update (one transaction)."""
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """IRIs of the named graphs, sorted."""
+
+    @abstractmethod
+    def begin(self, *, replace_all: bool = False) -> Build:
+        """Start staging graphs. With ``replace_all`` the commit also drops every graph that
+        was not staged, so the store holds exactly what this build wrote."""
+
+    @abstractmethod
+    def export(self, output: BinaryIO, format: RdfFormat = RdfFormat.N_QUADS) -> None:
+        """Write every quad of the store (N-Quads or TriG)."""
+
+    def drop_graph(self, graph: str) -> None:
+        self.update(f"DROP SILENT GRAPH <{graph}>")
+
+    def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
+        """Replace one named graph at once (a one-graph build)."""
+        with self.begin() as build:
+            build.put_graph(graph, data, format)
+
+    def count(self) -> int:
+        """Number of quads in the named graphs."""
+        result = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+                            union_default_graph=False)
+        return int(next(iter(result))["n"].value)  # type: ignore[index,union-attr]
+
+    def export_bytes(self, format: RdfFormat = RdfFormat.N_QUADS) -> bytes:
+        buf = io.BytesIO()
+        self.export(buf, format)
+        return buf.getvalue()
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release files or connections."""
+
+    def __enter__(self) -> GraphStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_input(data: RdfInput) -> bytes:
+    if isinstance(data, Path):
+        return data.read_bytes()
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    return data

@@ -1,0 +1,303 @@
+"""Oxigraph embedded in this process: on disk (the default) or in memory (tests).
+
+On disk the store is a *home* directory of generations::
+
+    var/store/
+      active -> gen-20261125T101500-4242     symlink to the published generation
+      previous -> gen-20261124T090000-4100   the one before (kept for readers still on it)
+      gen-…/                                 one complete Oxigraph (RocksDB) database each
+      .build.lock                            held by the one build that may run at a time
+
+A build writes a *new* generation (starting from a RocksDB checkpoint of the active one
+when it only replaces some graphs), then publishes it by atomically replacing the
+``active`` symlink. A build killed at any point leaves ``active`` untouched; its half-made
+generation is removed by the next build. Readers (queries, the server) open generations
+read-only and never see a database that is being written, which is what RocksDB and
+Oxigraph require (one writer, and no reading of a directory another process writes).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import BinaryIO
+
+from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
+
+from ..errors import QuerySyntaxError, StoreError, StoreNotFound
+from .base import Build, GraphStore, QueryResult, RdfInput, read_input
+
+ACTIVE = "active"
+PREVIOUS = "previous"
+LOCK = ".build.lock"
+GEN_PREFIX = "gen-"
+
+
+def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[str] | None,
+               named_graphs: Sequence[str] | None) -> QueryResult:
+    kwargs: dict[str, object] = {}
+    if default_graphs is not None:
+        kwargs["default_graph"] = [NamedNode(g) for g in default_graphs] or DefaultGraph()
+    elif union:
+        kwargs["use_default_graph_as_union"] = True
+    if named_graphs is not None:
+        kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
+    try:
+        return store.query(sparql, **kwargs)  # type: ignore[arg-type]
+    except SyntaxError as e:
+        raise QuerySyntaxError(f"malformed SPARQL query: {e}") from None
+    except ValueError as e:
+        raise QuerySyntaxError(f"invalid SPARQL query: {e}") from None
+    except OSError as e:
+        raise StoreError(f"store read failed: {e}") from None
+
+
+class EmbeddedStore(GraphStore):
+    kind = "embedded"
+
+    def __init__(self, home: Path | None, store: Store, generation: str | None):
+        self.home = home
+        self._store = store
+        self._generation = generation
+
+    # -- opening ---------------------------------------------------------------------------
+    @classmethod
+    def memory(cls) -> EmbeddedStore:
+        """A fresh, empty store in memory."""
+        return cls(None, Store(), None)
+
+    @classmethod
+    def open(cls, home: str | Path, *, create: bool = False) -> EmbeddedStore:
+        """Open the published generation under ``home`` read-only.
+
+        With ``create``, a missing home is made and starts as an empty store (for builds).
+        """
+        home = Path(home)
+        if not (home / ACTIVE).is_symlink():
+            if not create:
+                if home.exists() and (home / "CURRENT").exists():
+                    raise StoreNotFound(
+                        f"{home} is a plain Oxigraph database, not a cbmkg store home; "
+                        "run `cbmkg build` with another --store directory")
+                raise StoreNotFound(f"no store at {home} (run `cbmkg build` first)")
+            home.mkdir(parents=True, exist_ok=True)
+            return cls(home, Store(), None)
+        generation = os.readlink(home / ACTIVE)
+        return cls(home, cls._open_generation(home / generation), generation)
+
+    @staticmethod
+    def _open_generation(path: Path) -> Store:
+        try:
+            return Store.read_only(str(path))
+        except OSError as e:
+            raise StoreError(f"cannot open the store at {path}: {e}") from None
+
+    def refresh(self) -> bool:
+        """Reopen if a build has published a newer generation; True when it did."""
+        if self.home is None:
+            return False
+        try:
+            generation = os.readlink(self.home / ACTIVE)
+        except OSError:
+            return False
+        if generation == self._generation:
+            return False
+        self._store = self._open_generation(self.home / generation)
+        self._generation = generation
+        return True
+
+    @property
+    def generation(self) -> str | None:
+        return self._generation
+
+    @property
+    def raw(self) -> Store:
+        """The pyoxigraph Store (read-only on disk), for callers that need its full API."""
+        return self._store
+
+    # -- reading ---------------------------------------------------------------------------
+    def query(self, sparql: str, *, union_default_graph: bool = True,
+              default_graphs: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None) -> QueryResult:
+        return _run_query(self._store, sparql, union_default_graph, default_graphs, named_graphs)
+
+    def graphs(self) -> list[str]:
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))
+
+    def export(self, output: BinaryIO, format: RdfFormat = RdfFormat.N_QUADS) -> None:
+        self._store.dump(output, format)
+
+    def count(self) -> int:
+        return len(self._store)
+
+    # -- writing ---------------------------------------------------------------------------
+    def update(self, sparql: str) -> None:
+        if self.home is None:
+            _run_update(self._store, sparql)
+            return
+        build = self.begin()
+        try:
+            _run_update(build.writer, sparql)
+        except BaseException:
+            build.abort()
+            raise
+        build.commit()
+
+    def begin(self, *, replace_all: bool = False) -> Build:
+        if self.home is None:
+            return _MemoryBuild(self, replace_all)
+        return _DiskBuild(self, replace_all)
+
+    def _publish_memory(self, store: Store) -> None:
+        self._store = store
+
+
+def _run_update(store: Store, sparql: str) -> None:
+    try:
+        store.update(sparql)
+    except SyntaxError as e:
+        raise QuerySyntaxError(f"malformed SPARQL update: {e}") from None
+    except OSError as e:
+        raise StoreError(f"store update failed: {e}") from None
+
+
+def _load(store: Store, data: RdfInput, format: RdfFormat, graph: str | None) -> None:
+    target = NamedNode(graph) if graph else None
+    try:
+        if isinstance(data, Path):
+            store.bulk_load(path=str(data), format=format, to_graph=target)
+        else:
+            store.bulk_load(read_input(data), format=format, to_graph=target)
+    except SyntaxError as e:
+        where = f"{data}" if isinstance(data, Path) else (graph or "dataset")
+        raise StoreError(f"cannot load {where}: {e}") from None
+
+
+def _graphs_in(data: RdfInput, format: RdfFormat) -> set[str]:
+    """Graph names a dataset serialisation writes to."""
+    source = {"path": str(data)} if isinstance(data, Path) else {"input": read_input(data)}
+    try:
+        return {q.graph_name.value for q in parse(format=format, **source)  # type: ignore[arg-type]
+                if isinstance(q.graph_name, NamedNode)}
+    except SyntaxError as e:
+        raise StoreError(f"cannot load dataset: {e}") from None
+
+
+class _MemoryBuild(Build):
+    """Copy-on-write in memory: stage into a copy, then swap the reference."""
+
+    def __init__(self, owner: EmbeddedStore, replace_all: bool):
+        self.owner = owner
+        self.writer = Store()
+        if not replace_all:
+            self.writer.bulk_extend(owner.raw)
+
+    def put_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
+        if self.writer.contains_named_graph(NamedNode(graph)):
+            self.writer.remove_graph(NamedNode(graph))
+        _load(self.writer, data, format, graph)
+
+    def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
+        for g in _graphs_in(data, format):
+            if self.writer.contains_named_graph(NamedNode(g)):
+                self.writer.remove_graph(NamedNode(g))
+        _load(self.writer, data, format, None)
+
+    def commit(self) -> None:
+        self.owner._publish_memory(self.writer)
+
+    def abort(self) -> None:
+        self.writer = Store()
+
+
+class _DiskBuild(Build):
+    """Write a new generation directory, then swap the ``active`` symlink."""
+
+    def __init__(self, owner: EmbeddedStore, replace_all: bool):
+        assert owner.home is not None
+        self.owner = owner
+        self.home = owner.home
+        self._lock = open(self.home / LOCK, "w")  # noqa: SIM115 - held until commit/abort
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise StoreError(f"another build is writing to {self.home}; try again when it ends")
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+        self.name = f"{GEN_PREFIX}{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+        self.path = self.home / self.name
+        base = owner.generation
+        self.fresh = replace_all or base is None
+        if not self.fresh:
+            # A RocksDB checkpoint: hard links, so starting from the current data is cheap.
+            Store.read_only(str(self.home / base)).backup(str(self.path))  # type: ignore[operator]
+        self.writer: Store | None = Store(str(self.path))
+        self._done = False
+
+    def put_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
+        assert self.writer is not None
+        if not self.fresh and self.writer.contains_named_graph(NamedNode(graph)):
+            self.writer.remove_graph(NamedNode(graph))
+        _load(self.writer, data, format, graph)
+
+    def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
+        assert self.writer is not None
+        if not self.fresh:
+            for g in _graphs_in(data, format):
+                if self.writer.contains_named_graph(NamedNode(g)):
+                    self.writer.remove_graph(NamedNode(g))
+        _load(self.writer, data, format, None)
+
+    def commit(self) -> None:
+        if self._done:
+            return
+        assert self.writer is not None
+        self.writer.flush()
+        self.writer = None  # closes RocksDB (releases its lock) before anyone reads it
+        _fsync_dir(self.path)
+        old = self.owner.generation
+        _swap_link(self.home, ACTIVE, self.name)
+        if old:
+            _swap_link(self.home, PREVIOUS, old)
+        self._prune(keep={self.name, old})
+        self._finish()
+        self.owner.refresh()
+
+    def abort(self) -> None:
+        if self._done:
+            return
+        self.writer = None
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._finish()
+
+    def _finish(self) -> None:
+        self._done = True
+        fcntl.flock(self._lock, fcntl.LOCK_UN)
+        self._lock.close()
+
+    def _prune(self, keep: set[str | None]) -> None:
+        """Remove generations nobody points at (older ones, and those of killed builds)."""
+        for entry in self.home.iterdir():
+            if entry.name.startswith(GEN_PREFIX) and entry.name not in keep:
+                shutil.rmtree(entry, ignore_errors=True)
+
+
+def _swap_link(home: Path, name: str, target: str) -> None:
+    tmp = home / f".{name}.tmp-{os.getpid()}"
+    if tmp.is_symlink():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, home / name)  # rename(2) is atomic: readers see the old link or the new
+    _fsync_dir(home)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,157 @@
+"""`cbmkg build`: the ontology, the registers and the reports into the store, all at once.
+
+Every input is read and checked *before* the store is touched; then everything is written
+through one :class:`~cbmkg.store.Build`, which publishes it in a single step. A bad input
+therefore stops the build with a message naming the file, and the store keeps what it had.
+
+Graphs: each Turtle file under ``ontology/`` becomes the named graph
+``https://w3id.org/cbmkg/graph/ontology/<path>`` (``ontology/registers/parties.ttl`` →
+``…/graph/ontology/registers/parties``); a dataset file (N-Quads, TriG, e.g. the output of
+``cbmkg extract``) keeps its own graph names; a report goes through the report loader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyoxigraph import NamedNode, RdfFormat, parse, serialize
+
+from cbmkg.errors import InputError, NotReadyError
+from cbmkg.namespaces import graph_iri
+from cbmkg.store import GraphStore
+
+#: File endings read as RDF as they are.
+RDF_FORMATS = {
+    ".ttl": RdfFormat.TURTLE,
+    ".nt": RdfFormat.N_TRIPLES,
+    ".nq": RdfFormat.N_QUADS,
+    ".trig": RdfFormat.TRIG,
+    ".jsonld": RdfFormat.JSON_LD,
+    ".rdf": RdfFormat.RDF_XML,
+    ".owl": RdfFormat.RDF_XML,
+}
+#: File endings read by the report loader.
+REPORT_SUFFIXES = {".txt", ".pdf", ".docx"}
+
+
+@dataclass
+class Part:
+    """One thing to write: a graph (``graph`` set) or a dataset (quads carry their graphs)."""
+
+    source: Path
+    data: bytes
+    format: RdfFormat
+    graph: str | None = None
+    quads: int = 0
+
+
+@dataclass
+class BuildSummary:
+    graphs: dict[str, int] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def quads(self) -> int:
+        return sum(self.graphs.values())
+
+
+Progress = Callable[[str], None]
+
+
+def ontology_parts(ontology_dir: Path) -> list[Part]:
+    """Every Turtle file under ``ontology_dir``, each as its own named graph."""
+    if not ontology_dir.is_dir():
+        raise InputError(f"ontology folder not found: {ontology_dir}")
+    parts = []
+    for path in sorted(ontology_dir.rglob("*.ttl")):
+        relative = path.relative_to(ontology_dir).with_suffix("")
+        parts.append(read_rdf(path, graph=graph_iri("ontology", *relative.parts)))
+    return parts
+
+
+def read_rdf(path: Path, graph: str | None = None) -> Part:
+    """Parse an RDF file fully (so a syntax error names the file and line before any write)."""
+    fmt = RDF_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: not an RDF file this build reads ({', '.join(RDF_FORMATS)})")
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    try:
+        quads = list(parse(data, format=fmt))
+    except SyntaxError as e:
+        raise InputError(f"{path}: {e}") from None
+    if graph is None and not fmt.supports_datasets:
+        raise InputError(f"{path}: a graph file needs a graph name; give a dataset (N-Quads, TriG)")
+    if graph is None and any(not isinstance(q.graph_name, NamedNode) for q in quads):
+        raise InputError(f"{path}: every quad must be in a named graph (found default-graph triples)")
+    if graph is not None and fmt.supports_datasets:
+        data, fmt = serialize([q.triple for q in quads], format=RdfFormat.N_TRIPLES), \
+            RdfFormat.N_TRIPLES  # type: ignore[assignment]
+    return Part(path, data, fmt, graph, len(quads))
+
+
+def input_parts(inputs: Iterable[Path], *, optional_reports: bool = False
+                ) -> tuple[list[Part], list[str]]:
+    """Reports and dataset files given to ``cbmkg build``. With ``optional_reports`` (the
+    bundled corpus, not named by the user) a report that cannot be read yet is skipped and
+    listed instead of stopping the build."""
+    parts: list[Part] = []
+    skipped: list[str] = []
+    for path in inputs:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        suffix = path.suffix.lower()
+        if suffix in RDF_FORMATS:
+            parts.append(read_rdf(path))
+        elif suffix in REPORT_SUFFIXES:
+            try:
+                parts.extend(report_parts(path))
+            except NotReadyError as e:
+                if not optional_reports:
+                    raise
+                skipped.append(str(e))
+        else:
+            raise InputError(f"{path}: unknown input type '{suffix}' (reports: .txt .pdf .docx; "
+                             f"RDF: {' '.join(RDF_FORMATS)})")
+    return parts, skipped
+
+
+def report_parts(path: Path) -> list[Part]:
+    try:
+        from loaders import report  # noqa: F401 - the report loader (issue #4)
+    except ImportError:
+        raise NotReadyError(
+            f"{path}: reading reports comes with the report loader (issue #4), not built yet; "
+            "build from RDF files (N-Quads, TriG) meanwhile") from None
+    raise NotReadyError("unreachable")  # pragma: no cover
+
+
+def default_inputs(corpus_dir: Path) -> list[Path]:
+    return sorted(p for p in corpus_dir.glob("*") if p.suffix.lower() in REPORT_SUFFIXES)
+
+
+def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
+          progress: Progress | None = None, *, default_corpus: bool = False) -> BuildSummary:
+    """Replace the whole store with the ontology, registers and ``inputs``."""
+    say = progress or (lambda _message: None)
+    parts = ontology_parts(ontology_dir)
+    more, skipped = input_parts(inputs, optional_reports=default_corpus)
+    parts += more
+    summary = BuildSummary(skipped=skipped)
+    with store.begin(replace_all=True) as staging:
+        for part in parts:
+            say(f"loading {part.source.name}")
+            if part.graph:
+                staging.put_graph(part.graph, part.data, part.format)
+            else:
+                staging.put_dataset(part.data, part.format)
+        say("publishing")
+    for row in store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            union_default_graph=False):
+        summary.graphs[row["g"].value] = int(row["n"].value)  # type: ignore[index,union-attr]
+    return summary

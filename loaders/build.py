@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import NamedNode, RdfFormat, parse, serialize
+from pyoxigraph import RdfFormat, parse, serialize
 
-from cbmkg.errors import InputError, NotReadyError
+from cbmkg.errors import InputError, NotReadyError, StoreError
 from cbmkg.namespaces import graph_iri
 from cbmkg.store import GraphStore
 
@@ -38,13 +38,17 @@ REPORT_SUFFIXES = {".txt", ".pdf", ".docx"}
 
 @dataclass
 class Part:
-    """One thing to write: a graph (``graph`` set) or a dataset (quads carry their graphs)."""
+    """One thing to write: a graph (``graph`` set) or a dataset (quads carry their graphs).
+
+    ``data`` is the serialisation, or the file itself for a dataset file, which the store
+    parses while it loads it (bulk loading without a second pass; a syntax error then aborts
+    the build, which is invisible until it commits).
+    """
 
     source: Path
-    data: bytes
+    data: bytes | Path
     format: RdfFormat
     graph: str | None = None
-    quads: int = 0
 
 
 @dataclass
@@ -72,10 +76,13 @@ def ontology_parts(ontology_dir: Path) -> list[Part]:
 
 
 def read_rdf(path: Path, graph: str | None = None) -> Part:
-    """Parse an RDF file fully (so a syntax error names the file and line before any write)."""
+    """An RDF file as a part of the build. A graph file is parsed here, so a syntax error
+    names the file and line before anything is written."""
     fmt = RDF_FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise InputError(f"{path}: not an RDF file this build reads ({', '.join(RDF_FORMATS)})")
+    if graph is None and fmt.supports_datasets:
+        return Part(path, path, fmt)
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -86,12 +93,10 @@ def read_rdf(path: Path, graph: str | None = None) -> Part:
         raise InputError(f"{path}: {e}") from None
     if graph is None and not fmt.supports_datasets:
         raise InputError(f"{path}: a graph file needs a graph name; give a dataset (N-Quads, TriG)")
-    if graph is None and any(not isinstance(q.graph_name, NamedNode) for q in quads):
-        raise InputError(f"{path}: every quad must be in a named graph (found default-graph triples)")
     if graph is not None and fmt.supports_datasets:
         data, fmt = serialize([q.triple for q in quads], format=RdfFormat.N_TRIPLES), \
             RdfFormat.N_TRIPLES  # type: ignore[assignment]
-    return Part(path, data, fmt, graph, len(quads))
+    return Part(path, data, fmt, graph)
 
 
 def input_parts(inputs: Iterable[Path], *, optional_reports: bool = False
@@ -145,10 +150,13 @@ def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
     with store.begin(replace_all=True) as staging:
         for part in parts:
             say(f"loading {part.source.name}")
-            if part.graph:
-                staging.put_graph(part.graph, part.data, part.format)
-            else:
-                staging.put_dataset(part.data, part.format)
+            try:
+                if part.graph:
+                    staging.put_graph(part.graph, part.data, part.format)
+                else:
+                    staging.put_dataset(part.data, part.format)
+            except StoreError as e:
+                raise InputError(f"{part.source}: {e}") from None
         say("publishing")
     for row in store.query(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",

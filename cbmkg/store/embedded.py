@@ -175,6 +175,15 @@ def _load(store: Store, data: RdfInput, format: RdfFormat, graph: str | None) ->
     except SyntaxError as e:
         where = f"{data}" if isinstance(data, Path) else (graph or "dataset")
         raise StoreError(f"cannot load {where}: {e}") from None
+    except OSError as e:
+        raise StoreError(f"cannot load {data if isinstance(data, Path) else graph}: {e}") from None
+
+
+def _refuse_default_graph(store: Store) -> None:
+    """Every triple of cbmkg lives in a named graph (the union default graph relies on it)."""
+    if bool(store.query("ASK { ?s ?p ?o }")):
+        raise StoreError("a dataset put triples in the default graph; every triple of the "
+                         "store must be in a named graph")
 
 
 def _graphs_in(data: RdfInput, format: RdfFormat) -> set[str]:
@@ -206,6 +215,7 @@ class _MemoryBuild(Build):
             if self.writer.contains_named_graph(NamedNode(g)):
                 self.writer.remove_graph(NamedNode(g))
         _load(self.writer, data, format, None)
+        _refuse_default_graph(self.writer)
 
     def commit(self) -> None:
         self.owner._publish_memory(self.writer)
@@ -251,6 +261,7 @@ class _DiskBuild(Build):
                 if self.writer.contains_named_graph(NamedNode(g)):
                     self.writer.remove_graph(NamedNode(g))
         _load(self.writer, data, format, None)
+        _refuse_default_graph(self.writer)
 
     def commit(self) -> None:
         if self._done:

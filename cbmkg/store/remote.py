@@ -132,7 +132,10 @@ class RemoteStore(GraphStore):
         if self.gsp_url:
             self._post_gsp(graph, data, format)
             return
-        triples = list(parse(data, format=format))
+        try:
+            triples = list(parse(data, format=format))
+        except SyntaxError as e:
+            raise StoreError(f"cannot load graph {graph}: {e}") from None
         for start in range(0, len(triples), INSERT_BATCH):
             body = serialize(triples[start:start + INSERT_BATCH], format=RdfFormat.N_TRIPLES)
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
@@ -176,7 +179,8 @@ class _RemoteBuild(Build):
         try:
             for quad in parse(read_input(data), format=format):
                 if not isinstance(quad.graph_name, NamedNode):
-                    raise StoreError("datasets for the store must put every triple in a named graph")
+                    raise StoreError("a dataset put triples in the default graph; every triple "
+                                     "of the store must be in a named graph")
                 by_graph.setdefault(quad.graph_name.value, []).append(quad.triple)
         except SyntaxError as e:
             raise StoreError(f"cannot load dataset: {e}") from None

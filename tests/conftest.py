@@ -1,0 +1,116 @@
+"""Fixtures: real stores (in memory, on disk, and a real `oxigraph serve` process), the
+CLI runner, and a guard that keeps every test off the network except 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from cbmkg.config import ROOT
+from cbmkg.store import EmbeddedStore, GraphStore, RemoteStore
+
+SHARED = ROOT.parent / "shared"
+
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
+
+
+@pytest.fixture(autouse=True)
+def network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any connection to a host other than loopback fails the test that makes it."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        if isinstance(address, tuple) and str(address[0]) not in _LOOPBACK:
+            raise AssertionError(f"test tried to reach the network: {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+class OxigraphServer:
+    """A real `oxigraph serve` process on 127.0.0.1 (the PyPI `oxigraph` package)."""
+
+    def __init__(self, location: Path):
+        binary = shutil.which("oxigraph") or str(Path(__import__("sys").executable).parent
+                                                  / "oxigraph")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until_up(self.base + "/query", self.process)
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/query"
+
+    @property
+    def update_url(self) -> str:
+        return self.base + "/update"
+
+    @property
+    def gsp_url(self) -> str:
+        return self.base + "/store"
+
+    def clear(self) -> None:
+        requests.post(self.update_url, data="CLEAR ALL",
+                      headers={"Content-Type": "application/sparql-update"}, timeout=10)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-serve"))
+    yield server
+    server.stop()
+    assert server.process.poll() is not None, "the oxigraph server process was left running"
+
+
+@pytest.fixture(params=["memory", "disk", "remote", "remote-gsp"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    """The same store test suite runs on every backend."""
+    kind = request.param
+    if kind == "memory":
+        yield EmbeddedStore.memory()
+    elif kind == "disk":
+        yield EmbeddedStore.open(tmp_path / "store", create=True)
+    else:
+        server: OxigraphServer = request.getfixturevalue("oxigraph_server")
+        server.clear()
+        gsp = server.gsp_url if kind == "remote-gsp" else None
+        store = RemoteStore(server.query_url, server.update_url, gsp)
+        yield store
+        store.close()

@@ -12,6 +12,10 @@ A parameter names a variable of the query. Given a value, it is bound with a tra
 ``VALUES`` clause (standard SPARQL 1.1, so every backend runs it the same way); left out,
 the variable stays free and the query answers for every value. The value is turned into an
 RDF term and serialised by pyoxigraph, never pasted into the query text.
+
+A ``VALUES`` binding keeps rows where the variable is *unbound* (they are compatible with
+any value), so a query binds each parameter variable in every row, e.g. with
+``BIND(COALESCE(?x, "") AS ?param)`` over an OPTIONAL part.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ class Gazetteer:
         self.entries: dict[URIRef, Entry] = {}
         self.names: dict[str, URIRef] = {}
         self.numbers: dict[str, URIRef] = {}  # normalised resolution numbers and symbols
+        self.states = {URIRef(s) for s in graph.subjects(RDF.type, CBM.State)}
         instrument_classes = set(graph.transitive_subjects(RDFS.subClassOf, CBM.Instrument))
         for cls, kind in [(c, "party") for c in ACTOR_CLASSES] + \
                          [(c, "instrument") for c in instrument_classes]:
@@ -132,6 +133,9 @@ class Gazetteer:
             if target is None or self.entries[target].kind != "instrument":
                 out.append(Mention(m.start(), m.end(), m.group(), "instrument", None))
         return out
+
+    def is_state(self, target: URIRef) -> bool:
+        return target in self.states
 
     def label(self, target: URIRef, lang: str = "en") -> str:
         entry = self.entries.get(target)

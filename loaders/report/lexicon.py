@@ -37,6 +37,18 @@ class Lexicon:
     #: relation kind local name -> pattern
     relations: dict[str, re.Pattern[str]] = field(default_factory=dict)
     negation: re.Pattern[str] = re.compile(r"(?!)")
+    #: a call or wish (not a statement of fact): no relation is read from such a sentence
+    appeal: re.Pattern[str] = re.compile(r"(?!)")
+    #: "States" in general as the subject of a verb: no party to attach a relation to
+    generic_subject: re.Pattern[str] = re.compile(r"(?!)")
+    #: "X 成员国" / "X member States": the members, not the organisation
+    members_of: re.Pattern[str] = re.compile(r"(?!)")
+    #: characters between a relation keyword and the instrument it governs
+    window: int = 25
+    #: the same for "participates in", "implements" (the instrument follows the verb)
+    near_window: int = 8
+    #: characters between an event's trigger and its date or quantities
+    trigger_distance: int = 50
 
     def ends_sentence(self, text: str) -> bool:
         stripped = text.rstrip().rstrip("”’\"')）」』]")
@@ -70,12 +82,12 @@ ZH = Lexicon(
         "HoldingsDeclaration": re.compile(r"上限"),
     },
     non_compliance=re.compile(r"没有这么做|未通知|未经通知|不事前通知|违反|超过上限|超过.{0,6}上限|"
-                              r"不遵守|未能遵守|未遵守|排除在视察和核查之外|侵略|非法"),
+                              r"不遵守|未能遵守|未遵守|排除在视察和核查之外|侵略|非法吞并|占领"),
     reported_view=re.compile(r"根据.{1,20}(?:提供|资料|信息|网站)|据.{1,12}(?:称|报道)|从.{1,8}的角度来看|认为"),
     first_person=re.compile(r"我国|我们"),
     relations={
-        "IsPartyTo": re.compile(r"是.{0,40}的缔约国|缔约国"),
-        "HasRatified": re.compile(r"批准了?|加入了"),
+        "IsPartyTo": re.compile(r"是.{0,40}的缔约国"),
+        "HasRatified": re.compile(r"(?<![对将未])批准了?(?=该|《|了)|已批准|加入了"),
         "HasSigned": re.compile(r"签署了"),
         "ParticipatesIn": re.compile(r"参加|参与"),
         "Implements": re.compile(r"执行|遵守|履行"),
@@ -83,6 +95,12 @@ ZH = Lexicon(
         "HasWithdrawn": re.compile(r"退出"),
     },
     negation=re.compile(r"没有|未|不"),
+    appeal=re.compile(r"呼吁|敦促|鼓励|吁请|争取|希望|如果|若"),
+    generic_subject=re.compile(r"(?:各国|所有国家|国家|各方|它们在?|他们在?)$"),
+    members_of=re.compile(r"^\s*(?:所有)?成员国"),
+    window=25,
+    near_window=4,
+    trigger_distance=50,
 )
 
 EN = Lexicon(
@@ -131,6 +149,12 @@ EN = Lexicon(
         "HasWithdrawn": re.compile(r"\bwithdr(?:ew|awn) from\b", re.I),
     },
     negation=re.compile(r"\bnot\b|\bnever\b|\bno\b", re.I),
+    appeal=re.compile(r"\bcalls? (?:up)?on\b|\burges?\b|\bencourages?\b|\binvites?\b|\bseeks?\b|\bif\b", re.I),
+    generic_subject=re.compile(r"\b(?:States|all States|countries|parties|they)\s*$"),
+    members_of=re.compile(r"^\s*(?:member States|Member States|members)\b"),
+    window=60,
+    near_window=30,
+    trigger_distance=120,
 )
 
 LEXICONS = {"zh": ZH, "en": EN}

@@ -55,7 +55,7 @@ def _iso(y: int, m: int | None = None, d: int | None = None) -> str:
 
 _ZH_DATE = re.compile(
     r"(?P<y>\d{4})\s*年\s*(?:(?P<m>\d{1,2})\s*月\s*(?:(?P<d>\d{1,2})\s*日)?)?"
-    r"(?:\s*(?:至|到|和|-|–)\s*(?:(?P<y2>\d{4})\s*年\s*)?(?:(?P<m2>\d{1,2})\s*月\s*)?(?P<d2>\d{1,2})\s*日)?"
+    r"(?:\s*(?P<conn>至|到|和|-|–)\s*(?:(?P<y2>\d{4})\s*年\s*)?(?:(?P<m2>\d{1,2})\s*月\s*)?(?P<d2>\d{1,2})\s*日)?"
     r"(?P<whole>\s*(?:全年|期间|年底|年初))?")
 _ZH_MORE = re.compile(r"^[、，和及]\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日"
                       r"(?:\s*(?:至|到|和)\s*(?:(?P<m2>\d{1,2})\s*月\s*)?(?P<d2>\d{1,2})\s*日)?")
@@ -81,6 +81,14 @@ def _zh_spans(text: str) -> list[TimeSpan]:
         day = int(m["d"]) if m["d"] else None
         start = _iso(y, month, day)
         end = start
+        if m["d2"] and m["conn"] == "和" and (m["y2"] or m["m2"]):
+            # "1 月 23 日和 2020 年 5 月 4 日": two dates, not one interval
+            spans.append(TimeSpan(start, start, text[m.start():m.start("conn")].strip(),
+                                  m.start(), m.start("conn")))
+            second = _iso(int(m["y2"] or y), int(m["m2"] or month or 1), int(m["d2"]))
+            spans.append(TimeSpan(second, second, text[m.end("conn"):m.end()].strip(),
+                                  m.end("conn"), m.end()))
+            continue
         if m["d2"]:
             end = _iso(int(m["y2"] or y), int(m["m2"] or month or 1), int(m["d2"]))
         spans.append(TimeSpan(start, end, m.group().strip(), m.start(), m.end()))
@@ -200,6 +208,8 @@ def _zh_quantities(text: str) -> list[Quantity]:
         before = text[max(0, m.start() - 8):m.start()]
         if re.search(r"上限为\s*$", before):
             continue  # the stated ceiling of the quantity before it
+        if m["unit"] == "个" and after[:1] == "月":
+            continue  # "六个月": a duration
         unit, kind = _ZH_UNITS[m["unit"]]
         category = None
         in_brackets = re.search(r"[(（]\s*$", before)

@@ -1,0 +1,378 @@
+"""The facts in a reply's paragraphs: mentions, events (with time, quantities, agents,
+participants, place, instrument, non-compliance), relations to instruments, and claims.
+
+Sentence by sentence. An event is extracted where a trigger word of its kind meets a date
+or a quantity ("dated or quantified"); everything found is tied to its paragraph and to
+the words it rests on (character offsets in the paragraph text).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from rdflib import URIRef
+
+from .gazetteer import Gazetteer, Mention
+from .lexicon import Lexicon
+from .values import Quantity, TimeSpan, quantities, time_spans
+
+VERIFICATION_KINDS = {"Inspection", "EvaluationVisit", "ObservationFlight", "VerificationActivity"}
+ANAPHORA_ZH = re.compile(r"《(?P<t>公约|条约|协定|文件|准则|宪章|决定|议定书)》|该(?P<t2>条约|公约|协定|准则|决定|文件)")
+ANAPHORA_EN = re.compile(r"\bthe (?P<t>Treaty|Convention|Agreement|Code|Document|Decision|Charter)\b")
+HEAD_NOUNS = {"公约": ("公约", "Convention"), "条约": ("条约", "Treaty"), "协定": ("协定", "Agreement"),
+              "文件": ("文件", "Document"), "准则": ("准则", "Code"), "宪章": ("宪章", "Charter"),
+              "决定": ("决定", "Decision"), "议定书": ("议定书", "Protocol"),
+              "Treaty": ("条约", "Treaty"), "Convention": ("公约", "Convention"),
+              "Agreement": ("协定", "Agreement"), "Code": ("准则", "Code"),
+              "Document": ("文件", "Document"), "Decision": ("决定", "Decision"),
+              "Charter": ("宪章", "Charter")}
+PLACE_ZH = re.compile(r"在(?P<p>[^，。、；在的]{2,12}?)(?:举行|主办|举办|召开|开会)")
+PLACE_EN = re.compile(r"\b(?:held|hosted|organized|organised|took place) in (?P<p>[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,3})")
+# what may stand between two instruments of one list: punctuation, "and", a parenthesis
+LIST_GAP = re.compile(r"^(?:[\s、，,;；和及与以及《》“”\"]|and\b|or\b|\([^()]{0,60}\)|（[^（）]{0,60}）)*$")
+RECEIVED = re.compile(r"接受|在其领土上|received|hosted|on its territory", re.I)
+
+
+@dataclass
+class Event:
+    kind: str
+    sentence: tuple[int, int]
+    trigger: tuple[int, int]
+    span: TimeSpan | None
+    agents: list[URIRef]
+    participants: list[tuple[URIRef, str]]
+    instrument: URIRef | None
+    quantities: list[Quantity]
+    place: str | None
+    non_compliance: bool
+
+
+@dataclass
+class Relation:
+    party: URIRef
+    kind: str
+    instrument: URIRef
+    evidence: tuple[int, int]
+
+
+@dataclass
+class Claim:
+    subjects: list[URIRef]
+    stance: str
+    instrument: URIRef | None
+    evidence: tuple[int, int]
+    events: list[int] = field(default_factory=list)   # indexes into the paragraph's events
+
+
+@dataclass
+class ParagraphFacts:
+    mentions: list[Mention]
+    events: list[Event]
+    relations: list[Relation]
+    claims: list[Claim]
+
+
+def sentences(text: str, lang: str) -> list[tuple[int, int]]:
+    """Sentence spans; Chinese splits after 。！？ (and ；), English after . ! ? before a space
+    and a capital or a digit."""
+    pattern = r"[。！？；]" if lang == "zh" else r"(?<=[.!?;])\s+(?=[A-Z0-9(“\"–])"
+    spans, start = [], 0
+    for m in re.finditer(pattern, text):
+        end = m.end() if lang == "zh" else m.start()
+        if text[start:end].strip():
+            spans.append((start, end))
+        start = m.end()
+    if text[start:].strip():
+        spans.append((start, len(text)))
+    return spans
+
+
+class FactFinder:
+    def __init__(self, gazetteer: Gazetteer, lex: Lexicon, respondent: URIRef | None):
+        self.gaz = gazetteer
+        self.lex = lex
+        self.respondent = respondent
+        self.last_instrument: URIRef | None = None   # for "the Convention", 《条约》
+
+    def paragraph(self, text: str) -> ParagraphFacts:
+        mentions = self._mentions(text)
+        events: list[Event] = []
+        relations: list[Relation] = []
+        claims: list[Claim] = []
+        flagged: set[tuple[str, URIRef | None]] = set()  # (kind, agent) said not to comply
+        for start, end in sentences(text, self.lex.lang):
+            sentence = text[start:end]
+            inside = [m for m in mentions if start <= m.start < end]
+            found = self._events(sentence, start, inside, flagged)
+            first = len(events)
+            events += found
+            relations += self._relations(sentence, start, inside)
+            claim = self._claim(sentence, start, inside, found, first)
+            if claim:
+                claims.append(claim)
+        return ParagraphFacts(mentions, events, relations, claims)
+
+    # mentions -------------------------------------------------------------------------
+    def _mentions(self, text: str) -> list[Mention]:
+        found = self.gaz.find(text)
+        anaphora = ANAPHORA_ZH if self.lex.lang == "zh" else ANAPHORA_EN
+        resolved: list[Mention] = []
+        taken = [(m.start, m.end) for m in found if m.target is not None]
+        extra = []
+        for m in anaphora.finditer(text):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            extra.append(Mention(m.start(), m.end(), m.group(), "instrument", None))
+        for m in sorted(found + extra, key=lambda m: m.start):
+            if m.target is None and m.kind == "instrument":
+                target = self._antecedent(m.text)
+                if target is not None:
+                    m = Mention(m.start, m.end, m.text, "instrument", target)
+                elif m in extra:
+                    continue  # a pronoun with nothing before it: not a mention
+            if m.kind == "instrument" and m.target is not None:
+                self.last_instrument = m.target
+            resolved.append(m)
+        return resolved
+
+    def _antecedent(self, text: str) -> URIRef | None:
+        noun = re.sub(r"^[《该]|》$|^the ", "", text)
+        if noun not in HEAD_NOUNS or self.last_instrument is None:
+            return None
+        zh, en = HEAD_NOUNS[noun]
+        labels = (self.gaz.label(self.last_instrument, "zh") + self.gaz.label(self.last_instrument, "en"))
+        return self.last_instrument if zh in labels or en.lower() in labels.lower() else None
+
+    # events ---------------------------------------------------------------------------
+    def _events(self, sentence: str, offset: int, mentions: list[Mention],
+                flagged: set[tuple[str, URIRef | None]]) -> list[Event]:
+        local = [(m.start - offset, m.end - offset) for m in mentions]
+        names = [(a, b) for (a, b), m in zip(local, mentions) if m.kind == "instrument"]
+        spans = [sp for sp in time_spans(sentence, self.lex.lang)
+                 if not any(a <= sp.begin < b for a, b in names)]  # "1994 年维也纳文件" is a name
+        amounts = [q for q in quantities(sentence, self.lex.lang)
+                   if not any(sp.begin <= q.begin < sp.finish for sp in spans)
+                   and not any(a <= q.begin < b for a, b in local)]
+        triggers: list[tuple[str, int, int]] = []
+        for kind, pattern in self.lex.events.items():
+            for m in pattern.finditer(sentence):
+                if any(a <= m.start() < b for a, b in local):
+                    continue  # the word is part of a name ("北约地中海对话")
+                if self.lex.negation.search(sentence[max(0, m.start() - 2):m.start()]):
+                    continue  # "没有批准", "not ratified"
+                if not any(t[1] <= m.start() < t[2] or m.start() <= t[1] < m.end() for t in triggers):
+                    triggers.append((kind, m.start(), m.end()))
+        if not triggers:
+            return []
+        triggers.sort(key=lambda t: t[1])
+        kinds: list[tuple[str, int, int]] = []
+        for kind, s, e in triggers:
+            if kind not in [k for k, _, _ in kinds] and not (
+                    kind == "Meeting" and any(k == "Workshop" for k, _, _ in kinds)):
+                kinds.append((kind, s, e))
+        parties = [m for m in mentions if m.kind == "party"]
+        instruments = [m for m in mentions if m.kind == "instrument" and m.target is not None]
+        non_compliance = bool(self.lex.non_compliance.search(sentence))
+        place = self._place(sentence)
+        events = []
+        for kind, s, e in kinds[:2]:
+            own_spans = [sp for sp in spans if self._near(sentence, sp.begin, sp.finish, s, e)]
+            own = [q for q in amounts if self._belongs(q, kind)
+                   and (q.kind == "Holding" or self._near(sentence, q.begin, q.finish, s, e))]
+            if not own_spans and not [q for q in own if q.kind != "ParticipantCount"]:
+                continue  # neither dated nor quantified
+            agents, participants = self._roles(kind, sentence, offset, s, parties, place)
+            agent_key = (kind, agents[0] if agents else None)
+            said = non_compliance or agent_key in flagged
+            if non_compliance:
+                flagged.add(agent_key)
+            several = len(own_spans) > 1 and kind in ("MilitaryExercise", "NoteVerbale")
+            if several:
+                own = [q for q in own if q.kind != "EventCount"]  # "two exercises": the count of all
+            for span in own_spans if several else own_spans[:1] or [None]:
+                events.append(Event(
+                    kind=kind, sentence=(offset, offset + len(sentence)),
+                    trigger=(offset + s, offset + e), span=span, agents=agents,
+                    participants=participants,
+                    instrument=instruments[0].target if instruments else None,
+                    quantities=own, place=place, non_compliance=said))
+        return events
+
+    def _near(self, sentence: str, a: int, b: int, c: int, d: int) -> bool:
+        """Within reach of the trigger, and in the same clause (no colon between)."""
+        if _distance(a, b, c, d) > self.lex.trigger_distance:
+            return False
+        between = sentence[min(b, d):max(a, c)]
+        return not re.search(r"[：:]", between)
+
+    @staticmethod
+    def _belongs(q: Quantity, kind: str) -> bool:
+        if kind == "FundingDecision":
+            return q.kind == "MoneyAmount" or q.kind == "EventCount"
+        if kind == "HoldingsDeclaration":
+            return q.kind == "Holding"
+        if kind == "MilitaryExercise":
+            return q.kind in ("Personnel", "EquipmentCount", "EventCount")
+        if kind in VERIFICATION_KINDS:
+            return q.kind == "EventCount"
+        return q.kind in ("EventCount", "ParticipantCount", "Personnel")
+
+    def _roles(self, kind: str, sentence: str, offset: int, trigger: int,
+               parties: list[Mention], place: str | None
+               ) -> tuple[list[URIRef], list[tuple[URIRef, str]]]:
+        hosts = [m.target for m in parties if place and m.text in place and m.target]
+        before = [m.target for m in parties if m.start - offset < trigger and m.target
+                  and m.target not in hosts]
+        others = [m.target for m in parties if m.target and m.target not in hosts]
+        if kind in VERIFICATION_KINDS:
+            inspecting = [p for p in _unique(before) if p != self.respondent]
+            participants = [(p, "InspectingRole") for p in inspecting]
+            if self.respondent is not None and (RECEIVED.search(sentence) or not before or inspecting):
+                participants.append((self.respondent, "InspectedRole"))
+            return inspecting, participants
+        if kind in ("Meeting", "Workshop"):
+            agents = _unique(before[:1]) or ([self.respondent] if self.respondent else [])
+            roles = [(p, "ParticipantRole") for p in _unique(others) if p not in agents]
+            return agents, roles + [(h, "HostRole") for h in _unique(hosts)]
+        if kind == "FundingDecision":
+            agents = _unique(before[:1]) or ([self.respondent] if self.respondent else [])
+            return agents, [(a, "FunderRole") for a in agents]
+        if kind == "HoldingsDeclaration":
+            # "according to the data X provided, X holds…": the holder is the last actor
+            # named before the figures
+            agents = _unique(before[-1:]) or ([self.respondent] if self.respondent else [])
+            return agents, []
+        subject = before[-1:] if kind in ("MilitaryExercise",) else before[:1]
+        if not subject and self.lex.first_person.search(sentence) is None and others:
+            subject = others[:1] if kind not in ("MilitaryExercise",) else []
+        agents = _unique(subject) or ([self.respondent] if self.respondent else [])
+        role = "ConductingRole" if kind == "MilitaryExercise" else "ParticipantRole"
+        return agents, [(a, role) for a in agents]
+
+    def _place(self, sentence: str) -> str | None:
+        pattern = PLACE_ZH if self.lex.lang == "zh" else PLACE_EN
+        m = pattern.search(sentence)
+        return m["p"].strip() if m else None
+
+    # relations ------------------------------------------------------------------------
+    def _relations(self, sentence: str, offset: int, mentions: list[Mention]) -> list[Relation]:
+        instruments = [m for m in mentions if m.kind == "instrument" and m.target is not None]
+        if not instruments or self.lex.appeal.search(sentence):
+            return []
+        found: list[Relation] = []
+        for kind, pattern in self.lex.relations.items():
+            for m in pattern.finditer(sentence):
+                keyword = offset + m.start()
+                targets = self._relation_targets(kind, keyword, offset + m.end(), instruments,
+                                                 sentence, offset)
+                if not targets:
+                    continue
+                if self.lex.negation.search(sentence[max(0, m.start() - 3):m.start()]):
+                    continue
+                if self.lex.generic_subject.search(sentence[:m.start()]):
+                    continue  # "States implement…": no one party
+                party = self._relation_subject(keyword, mentions, text=sentence, offset=offset)
+                if party is None:
+                    continue
+                for target in targets:
+                    if not any(r.party == party and r.instrument == target.target and r.kind == kind
+                               for r in found):
+                        found.append(Relation(party, kind, target.target,  # type: ignore[arg-type]
+                                              (offset, offset + len(sentence))))
+        return _strongest(found)
+
+    def _relation_targets(self, kind: str, start: int, end: int, instruments: list[Mention],
+                          sentence: str, offset: int) -> list[Mention]:
+        window = self.lex.window if kind in ("IsPartyTo", "HasRatified", "HasSigned",
+                                             "HasSuspended", "HasWithdrawn") else self.lex.near_window
+        if kind == "IsPartyTo":
+            # "X 是《Y》的缔约国" (instrument inside the phrase) / "X is a party to Y" (after it)
+            return [m for m in instruments if start <= m.start <= end + window][:3]
+        after = [m for m in instruments if end <= m.start]
+        if not after or after[0].start - end > window:
+            return []
+        chain = [after[0]]
+        for m in after[1:]:  # "ratified A (…) and B": instruments listed after the first
+            between = sentence[chain[-1].end - offset:m.start - offset]
+            if LIST_GAP.match(between):
+                chain.append(m)
+            else:
+                break
+        return chain[:3]
+
+    def _relation_subject(self, keyword: int, mentions: list[Mention], text: str,
+                          offset: int) -> URIRef | None:
+        parties = []
+        for m in mentions:
+            if m.kind != "party" or not m.target or m.end > keyword:
+                continue
+            if self.lex.members_of.match(text[m.end - offset:]):
+                continue  # "EU member States": the members, not the organisation
+            parties.append(m)
+        states = [m for m in parties if self.gaz.is_state(m.target)]  # type: ignore[arg-type]
+        if states:
+            return states[-1].target
+        if parties and not any(p.target == self.respondent for p in parties):
+            return parties[-1].target
+        if any(self.lex.members_of.match(text[m.end - offset:]) for m in mentions
+               if m.kind == "party" and m.end <= keyword):
+            return None
+        return self.respondent
+
+    # claims ---------------------------------------------------------------------------
+    def _claim(self, sentence: str, offset: int, mentions: list[Mention], events: list[Event],
+               first: int) -> Claim | None:
+        if self.respondent is None:
+            return None
+        states = [m for m in mentions if m.kind == "party" and m.target and m.target != self.respondent]
+        subjects: list[URIRef] = []
+        linked = []
+        for i, event in enumerate(events):
+            others = [a for a in event.agents if a != self.respondent]
+            if others and event.kind not in VERIFICATION_KINDS | {"Meeting", "Workshop", "FundingDecision"}:
+                subjects += others
+                linked.append(first + i)
+        accusation = bool(self.lex.non_compliance.search(sentence)) or any(
+            events[i - first].non_compliance for i in linked)
+        accused = [m.target for m in states if self.gaz.is_state(m.target)]  # type: ignore[arg-type]
+        if accusation and not subjects and accused:
+            subjects = accused[:1]
+        subjects = _unique(subjects)
+        if not subjects:
+            return None
+        if accusation:
+            stance = "Accusation"
+        elif self.lex.reported_view.search(sentence):
+            stance = "ThirdPartyView"
+        else:
+            stance = "NeutralAccount"
+        instrument = next((m.target for m in mentions if m.kind == "instrument" and m.target), None)
+        return Claim(subjects, stance, instrument, (offset, offset + len(sentence)), linked)
+
+
+RELATION_STRENGTH = ["HasWithdrawn", "HasSuspended", "HasRatified", "IsPartyTo", "HasSigned",
+                     "ParticipatesIn", "Implements"]
+
+
+def _strongest(relations: list[Relation]) -> list[Relation]:
+    """One relation per party and instrument in a sentence: the most specific one said."""
+    best: dict[tuple[URIRef, URIRef], Relation] = {}
+    for r in relations:
+        key = (r.party, r.instrument)
+        if key not in best or RELATION_STRENGTH.index(r.kind) < RELATION_STRENGTH.index(best[key].kind):
+            best[key] = r
+    return list(best.values())
+
+
+def _distance(a: int, b: int, c: int, d: int) -> int:
+    """Characters between the spans [a, b) and [c, d) (0 when they touch or overlap)."""
+    return max(0, c - b, a - d)
+
+
+def _unique(items: list[URIRef]) -> list[URIRef]:
+    seen: list[URIRef] = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return seen

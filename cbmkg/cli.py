@@ -82,10 +82,7 @@ def build(reports: tuple[Path, ...], config: Config) -> None:
     store = open_store(config, create=True)
     with err.status("building…") as status:
         summary = run_build(store, Path(config.ontology_dir), inputs,
-                            progress=lambda message: status.update(message),
-                            default_corpus=not reports)
-    for note in summary.skipped:
-        err.print(f"[yellow]skipped:[/] {note}")
+                            progress=lambda message: status.update(message))
     table = Table("named graph", "triples", title=f"cbmkg store ({_where(config)})")
     for graph, n in sorted(summary.graphs.items()):
         table.add_row(graph, str(n))
@@ -102,9 +99,31 @@ def build(reports: tuple[Path, ...], config: Config) -> None:
 @click.option("--symbol", help="Report symbol when the text does not carry it (e.g. A/75/95).")
 def extract(report: Path, fmt: str, output: Path | None, symbol: str | None) -> None:
     """Turn one REPORT into RDF without touching the store."""
-    from loaders.build import report_parts
+    from loaders.report import extract as run_extract
 
-    report_parts(report)  # raises NotReadyError until the report loader exists
+    config = load_config()
+    dataset = run_extract(report, Path(config.ontology_dir), symbol)
+    if fmt == "turtle":
+        # Turtle has no named graphs: the union of the report's graphs, one file
+        from rdflib import Graph
+
+        union = Graph()
+        for prefix, namespace in dataset.namespaces():
+            union.bind(prefix, namespace)
+        for s_, p_, o_, _g in dataset.quads():
+            union.add((s_, p_, o_))
+        data = union.serialize(format="turtle", encoding="utf-8")
+    else:
+        rdflib_format = {"nquads": "nquads", "trig": "trig", "jsonld": "json-ld"}[fmt]
+        data = dataset.serialize(format=rdflib_format, encoding="utf-8")
+    if output:
+        tmp = output.with_name(output.name + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(output)
+        err.print(f"{len(dataset)} quads in {len(list(dataset.graphs())) - 1} graphs written to {output}")
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
 
 
 @cli.command()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, parse, serialize
 
-from cbmkg.errors import InputError, NotReadyError, StoreError
+from cbmkg.errors import InputError, StoreError
 from cbmkg.namespaces import graph_iri
 from cbmkg.store import GraphStore
 
@@ -54,7 +54,6 @@ class Part:
 @dataclass
 class BuildSummary:
     graphs: dict[str, int] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
 
     @property
     def quads(self) -> int:
@@ -99,13 +98,9 @@ def read_rdf(path: Path, graph: str | None = None) -> Part:
     return Part(path, data, fmt, graph)
 
 
-def input_parts(inputs: Iterable[Path], *, optional_reports: bool = False
-                ) -> tuple[list[Part], list[str]]:
-    """Reports and dataset files given to ``cbmkg build``. With ``optional_reports`` (the
-    bundled corpus, not named by the user) a report that cannot be read yet is skipped and
-    listed instead of stopping the build."""
+def input_parts(inputs: Iterable[Path], ontology_dir: Path) -> list[Part]:
+    """Reports and dataset files given to ``cbmkg build``."""
     parts: list[Part] = []
-    skipped: list[str] = []
     for path in inputs:
         if not path.exists():
             raise InputError(f"{path}: no such file")
@@ -113,26 +108,19 @@ def input_parts(inputs: Iterable[Path], *, optional_reports: bool = False
         if suffix in RDF_FORMATS:
             parts.append(read_rdf(path))
         elif suffix in REPORT_SUFFIXES:
-            try:
-                parts.extend(report_parts(path))
-            except NotReadyError as e:
-                if not optional_reports:
-                    raise
-                skipped.append(str(e))
+            parts.extend(report_parts(path, ontology_dir))
         else:
             raise InputError(f"{path}: unknown input type '{suffix}' (reports: .txt .pdf .docx; "
                              f"RDF: {' '.join(RDF_FORMATS)})")
-    return parts, skipped
+    return parts
 
 
-def report_parts(path: Path) -> list[Part]:
-    try:
-        from loaders import report  # noqa: F401 - the report loader (issue #4)
-    except ImportError:
-        raise NotReadyError(
-            f"{path}: reading reports comes with the report loader (issue #4), not built yet; "
-            "build from RDF files (N-Quads, TriG) meanwhile") from None
-    raise NotReadyError("unreachable")  # pragma: no cover
+def report_parts(path: Path, ontology_dir: Path, symbol: str | None = None) -> list[Part]:
+    """A UN report read by the report loader, as one dataset part (a graph per reply)."""
+    from loaders.report import extract
+
+    dataset = extract(path, ontology_dir, symbol)
+    return [Part(path, dataset.serialize(format="nquads", encoding="utf-8"), RdfFormat.N_QUADS)]
 
 
 def default_inputs(corpus_dir: Path) -> list[Path]:
@@ -140,13 +128,12 @@ def default_inputs(corpus_dir: Path) -> list[Path]:
 
 
 def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
-          progress: Progress | None = None, *, default_corpus: bool = False) -> BuildSummary:
+          progress: Progress | None = None) -> BuildSummary:
     """Replace the whole store with the ontology, registers and ``inputs``."""
     say = progress or (lambda _message: None)
     parts = ontology_parts(ontology_dir)
-    more, skipped = input_parts(inputs, optional_reports=default_corpus)
-    parts += more
-    summary = BuildSummary(skipped=skipped)
+    parts += input_parts(inputs, ontology_dir)
+    summary = BuildSummary()
     with store.begin(replace_all=True) as staging:
         for part in parts:
             say(f"loading {part.source.name}")

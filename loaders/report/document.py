@@ -87,8 +87,8 @@ def read_report(path: Path, ontology_dir: Path, symbol: str | None = None,
         finder = FactFinder(gazetteer, lex, AUTHOR)
         read_section = ReadSection(section, s_order)
         for order, paragraph in enumerate(section.paragraphs, start=1):
-            read_section.paragraphs.append(ReadParagraph(paragraph, order,
-                                                         finder.paragraph(paragraph.text)))
+            read_section.paragraphs.append(ReadParagraph(
+                paragraph, order, finder.paragraph(paragraph.text, paragraph.list_item)))
         sections.append(read_section)
         for reply in section.replies:
             respondent = _respondent(reply, gazetteer, layout)
@@ -97,8 +97,8 @@ def read_report(path: Path, ontology_dir: Path, symbol: str | None = None,
                                    _date(reply.date_text, layout.lang))
             finder = FactFinder(gazetteer, lex, respondent)
             for order, paragraph in enumerate(reply.paragraphs, start=1):
-                read_reply.paragraphs.append(ReadParagraph(paragraph, order,
-                                                           finder.paragraph(paragraph.text)))
+                read_reply.paragraphs.append(ReadParagraph(
+                    paragraph, order, finder.paragraph(paragraph.text, paragraph.list_item)))
             replies.append(read_reply)
     codes = [r.code for r in replies]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})

@@ -31,6 +31,8 @@ PLACE_ZH = re.compile(r"在(?P<p>[^，。、；在的]{2,12}?)(?:举行|主办|�
 PLACE_EN = re.compile(r"\b(?:held|hosted|organized|organised|took place) in (?P<p>[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,3})")
 # what may stand between two instruments of one list: punctuation, "and", a parenthesis
 LIST_GAP = re.compile(r"^(?:[\s、，,;；和及与以及《》“”\"]|and\b|or\b|\([^()]{0,60}\)|（[^（）]{0,60}）)*$")
+# "参加了…其他论坛，如《X》" / "takes part in other forums, such as X": X is what it joins
+EXAMPLE_GAP = re.compile(r"(?:[，,]\s*(?:如|例如)|such as|including)\s*[“\"《]?\s*$")
 RECEIVED = re.compile(r"接受|在其领土上|received|hosted|on its territory", re.I)
 
 
@@ -94,8 +96,15 @@ class FactFinder:
         self.lex = lex
         self.respondent = respondent
         self.last_instrument: URIRef | None = None   # for "the Convention", 《条约》
+        self._party_names: list[str] = []
+        self.list_context: TimeSpan | None = None  # the date of a paragraph ending with a colon
 
-    def paragraph(self, text: str) -> ParagraphFacts:
+    def paragraph(self, text: str, list_item: bool = False) -> ParagraphFacts:
+        """The facts of one paragraph. A list item without a date of its own takes the date
+        of the paragraph that introduced the list ("In 2019, … as follows:")."""
+        if not list_item:
+            self.list_context = None
+        self._inherited = self.list_context if list_item else None
         mentions = self._mentions(text)
         events: list[Event] = []
         relations: list[Relation] = []
@@ -108,10 +117,45 @@ class FactFinder:
             first = len(events)
             events += found
             relations += self._relations(sentence, start, inside)
+            relations += self._implemented_by_verification(found, inside, relations, start, end)
             claim = self._claim(sentence, start, inside, found, first)
             if claim:
                 claims.append(claim)
+            claims += self._relation_claims(relations, claims, start, end)
+        if not list_item and self.lex.ends_sentence(text) and text.rstrip()[-1:] in "：:":
+            spans = time_spans(text, self.lex.lang)
+            self.list_context = spans[0] if spans else None
         return ParagraphFacts(mentions, events, relations, claims)
+
+    def _implemented_by_verification(self, events: list[Event], mentions: list[Mention],
+                                     known: list[Relation], start: int, end: int) -> list[Relation]:
+        """Receiving inspections or flights under instruments is implementing them."""
+        if self.respondent is None:
+            return []
+        received = any(e.kind in VERIFICATION_KINDS and
+                       (self.respondent, "InspectedRole") in e.participants for e in events)
+        if not received:
+            return []
+        out = []
+        for m in mentions:
+            if m.kind == "instrument" and m.target and not any(
+                    r.party == self.respondent and r.instrument == m.target for r in known + out):
+                out.append(Relation(self.respondent, "Implements", m.target, (start, end)))
+        return out
+
+    def _relation_claims(self, relations: list[Relation], claims: list[Claim], start: int,
+                         end: int) -> list[Claim]:
+        """What a reply says of another state's standing in an instrument is a claim about
+        that state (a neutral account), unless the sentence already makes one."""
+        out: list[Claim] = []
+        for r in relations:
+            if not (start <= r.evidence[0] < end) or r.party == self.respondent \
+                    or not self.gaz.is_state(r.party):
+                continue
+            if any(r.party in c.subjects and c.evidence[0] == start for c in claims + out):
+                continue
+            out.append(Claim([r.party], "NeutralAccount", r.instrument, r.evidence))
+        return out
 
     # mentions -------------------------------------------------------------------------
     def _mentions(self, text: str) -> list[Mention]:
@@ -148,6 +192,7 @@ class FactFinder:
     def _events(self, sentence: str, offset: int, mentions: list[Mention],
                 flagged: set[tuple[str, URIRef | None]]) -> list[Event]:
         local = [(m.start - offset, m.end - offset) for m in mentions]
+        self._local = local
         names = [(a, b) for (a, b), m in zip(local, mentions) if m.kind == "instrument"]
         spans = [sp for sp in time_spans(sentence, self.lex.lang)
                  if not any(a <= sp.begin < b for a, b in names)]  # "1994 年维也纳文件" is a name
@@ -190,6 +235,8 @@ class FactFinder:
             several = len(own_spans) > 1 and kind in ("MilitaryExercise", "NoteVerbale")
             if several:
                 own = [q for q in own if q.kind != "EventCount"]  # "two exercises": the count of all
+            if not own_spans and self._inherited is not None:
+                own_spans = [self._inherited]
             for span in own_spans if several else own_spans[:1] or [None]:
                 events.append(Event(
                     kind=kind, sentence=(offset, offset + len(sentence)),
@@ -201,7 +248,9 @@ class FactFinder:
 
     def _near(self, sentence: str, a: int, b: int, c: int, d: int) -> bool:
         """Within reach of the trigger, and in the same clause (no colon between)."""
-        if _distance(a, b, c, d) > self.lex.trigger_distance:
+        lo, hi = min(b, d), max(a, c)
+        names = sum(e - s for s, e in getattr(self, "_local", []) if lo <= s and e <= hi)
+        if _distance(a, b, c, d) - names > self.lex.trigger_distance:  # a name counts as a word
             return False
         between = sentence[min(b, d):max(a, c)]
         return not re.search(r"[：:]", between)
@@ -264,6 +313,7 @@ class FactFinder:
         for kind, pattern in self.lex.relations.items():
             for m in pattern.finditer(sentence):
                 keyword = offset + m.start()
+                self._party_names = [p.text for p in mentions if p.kind == "party"]
                 targets = self._relation_targets(kind, keyword, offset + m.end(), instruments,
                                                  sentence, offset)
                 if not targets:
@@ -290,7 +340,12 @@ class FactFinder:
             # "X 是《Y》的缔约国" (instrument inside the phrase) / "X is a party to Y" (after it)
             return [m for m in instruments if start <= m.start <= end + window][:3]
         after = [m for m in instruments if end <= m.start]
-        if not after or after[0].start - end > window:
+        if not after:
+            return []
+        gap = sentence[end - offset:after[0].start - offset]
+        for name in self._party_names:  # "执行欧安组织《…》": the owner's name is no distance
+            gap = gap.replace(name, "")
+        if len(gap.strip(" 的")) > window and not EXAMPLE_GAP.search(gap):
             return []
         chain = [after[0]]
         for m in after[1:]:  # "ratified A (…) and B": instruments listed after the first
@@ -337,6 +392,8 @@ class FactFinder:
             events[i - first].non_compliance for i in linked)
         accused = [m.target for m in states if self.gaz.is_state(m.target)]  # type: ignore[arg-type]
         if accusation and not subjects and accused:
+            subjects = accused[:1]
+        if not subjects and accused and self.lex.reported_view.search(sentence):
             subjects = accused[:1]
         subjects = _unique(subjects)
         if not subjects:

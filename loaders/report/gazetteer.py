@@ -85,7 +85,9 @@ class Gazetteer:
         for name in sorted(self.names, key=len, reverse=True):
             if _HAS_CJK.search(name):
                 compact = re.sub(r"\s+", "", name)
-                alternatives.append(r"\s*".join(re.escape(ch) for ch in compact))
+                # spaces and title marks may stand inside a name as reports write it
+                # ("经调整的《欧洲常规武装力量条约》")
+                alternatives.append(r"[\s《》]*".join(re.escape(ch) for ch in compact))
             else:
                 body = r"\s+".join(re.escape(w) for w in name.split())
                 alternatives.append(rf"(?<![\w-]){body}(?![\w-])")
@@ -102,10 +104,10 @@ class Gazetteer:
     def _lookup(self, matched: str) -> URIRef | None:
         if matched in self.names:
             return self.names[matched]
-        squeezed = re.sub(r"\s+", "", matched)
+        squeezed = re.sub(r"[\s《》]+", "", matched)
         spaced = re.sub(r"\s+", " ", matched)
         for name, target in self.names.items():
-            if re.sub(r"\s+", "", name) == squeezed or name == spaced:
+            if re.sub(r"[\s《》]+", "", name) == squeezed or name == spaced:
                 return target
         return None
 
@@ -113,6 +115,8 @@ class Gazetteer:
         """Every mention in ``text``, longest first where they overlap, in text order."""
         found: list[Mention] = []
         for m in self._pattern.finditer(text):
+            if _inside_word(text, m.start(), m.end()):
+                continue
             target = self._lookup(m.group())
             if target is not None:
                 found.append(Mention(m.start(), m.end(), m.group(),
@@ -172,6 +176,25 @@ def load_gazetteer(ontology_dir: Path) -> Gazetteer:
     for path in sorted(ontology_dir.rglob("*.ttl")):
         graph.parse(path, format="turtle")
     return Gazetteer(graph)
+
+
+# Chinese has no spaces: a short name can be the middle of another word ("黑海地区" holds
+# "海地", "发展中国家" holds "中国"). A two-character name is not taken when its last
+# character starts a common word with the next character.
+_WORD_AFTER = {"地": "区方点位域面", "国": "家际内会民旗", "门": "户", "南": "方部"}
+
+
+_PLACE_AFTER = "城市湾"  # "墨西哥城", "几内亚湾": a place named after the state
+
+
+def _inside_word(text: str, start: int, end: int) -> bool:
+    name = text[start:end]
+    if not _HAS_CJK.match(name):
+        return False
+    following = text[end:end + 1]
+    if following and following in _PLACE_AFTER:
+        return True
+    return len(name) == 2 and bool(following) and following in _WORD_AFTER.get(name[-1], "")
 
 
 def _without_overlaps(mentions: list[Mention]) -> list[Mention]:

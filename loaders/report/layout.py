@@ -109,9 +109,12 @@ class _Builder:
 
     def start(self, text: str, line: int) -> None:
         self.close()
+        text = text.strip()
         number = self.lex.numbered.match(text)
-        self.open = Paragraph(text.strip(), line, number["num"] if number else None,
-                              bool(self.lex.list_item.match(text.strip())))
+        list_item = bool(self.lex.list_item.match(text))
+        if number:  # the printed number is kept apart (cbm:number), not in the text
+            text = text[number.end():]
+        self.open = Paragraph(text, line, number["num"] if number else None, list_item)
 
     def extend(self, text: str) -> None:
         assert self.open is not None

@@ -71,9 +71,9 @@ ZH = Lexicon(
         "Inspection": re.compile(r"视察(?!员)"),
         "ObservationFlight": re.compile(r"观察飞行"),
         "VerificationActivity": re.compile(r"核查活动|控制活动"),
-        "Workshop": re.compile(r"讲习班|研讨会|训练营"),
-        "Meeting": re.compile(r"会议|首脑会议|对话|磋商"),
-        "FundingDecision": re.compile(r"供资|资金|资助|提供.{0,20}欧元|欧元.{0,6}资金"),
+        "Workshop": re.compile(r"讲习班|研讨会|训练营|培训"),
+        "Meeting": re.compile(r"会议|首脑会议|对话|磋商|开会|进行了交流"),
+        "FundingDecision": re.compile(r"供资|资金|资助|财政支持|出资|提供.{0,20}欧元|欧元.{0,6}资金"),
         "ReportSubmission": re.compile(r"提交.{0,30}报告|报告.{0,10}提交"),
         "NoteVerbale": re.compile(r"普通照会"),
         "Ratification": re.compile(r"批准(?!.{0,4}之前)"),
@@ -82,15 +82,20 @@ ZH = Lexicon(
         "HoldingsDeclaration": re.compile(r"上限"),
     },
     non_compliance=re.compile(r"没有这么做|未通知|未经通知|不事前通知|违反|超过上限|超过.{0,6}上限|"
-                              r"不遵守|未能遵守|未遵守|排除在视察和核查之外|侵略|非法吞并|占领"),
-    reported_view=re.compile(r"根据.{1,20}(?:提供|资料|信息|网站)|据.{1,12}(?:称|报道)|从.{1,8}的角度来看|认为"),
+                              r"不遵守|未能遵守|未遵守|排除在视察和核查之外|侵略|非法吞并|占领|军事恐怖|"
+                              r"威胁.{0,6}来自"),
+    reported_view=re.compile(r"根据.{1,20}(?:提供|资料|信息|网站)|据.{1,12}(?:称|报道)|从.{1,8}的角度来看"),
     first_person=re.compile(r"我国|我们"),
     relations={
         "IsPartyTo": re.compile(r"是.{0,40}的缔约国"),
         "HasRatified": re.compile(r"(?<![对将未])批准了?(?=该|《|了)|已批准|加入了"),
         "HasSigned": re.compile(r"签署了"),
-        "ParticipatesIn": re.compile(r"参加|参与"),
-        "Implements": re.compile(r"执行|遵守|履行"),
+        # "对《X》作贡献": contributing to a reporting instrument is taking part in it
+        "ParticipatesIn": re.compile(r"参加|参与|对(?=[^，。；]{2,20}作(?:出)?贡献)"),
+        # reporting to or on an instrument is implementing it: "向《X》…提交报告",
+        # "提交了关于《X》执行情况的报告"
+        "Implements": re.compile(r"执行|遵守|履行|向(?=[^，。；]{2,80}提交(?:了)?[^，。；]{0,10}报告)|"
+                                 r"关于(?=[^，。；]{2,80}执行情况)"),
         "HasSuspended": re.compile(r"暂停执行|中止执行"),
         "HasWithdrawn": re.compile(r"退出"),
     },
@@ -100,7 +105,7 @@ ZH = Lexicon(
     members_of=re.compile(r"^\s*(?:所有)?成员国"),
     window=25,
     near_window=4,
-    trigger_distance=50,
+    trigger_distance=90,
 )
 
 EN = Lexicon(
@@ -120,7 +125,7 @@ EN = Lexicon(
         "ObservationFlight": re.compile(r"\bobservation flights?\b", re.I),
         "VerificationActivity": re.compile(r"\bverification (?:activities|activity|visits?)\b|"
                                            r"\bcontrol activities\b", re.I),
-        "Workshop": re.compile(r"\bworkshops?\b|\bseminars?\b|\btraining courses?\b|\bboot ?camp\b", re.I),
+        "Workshop": re.compile(r"\bworkshops?\b|\bseminars?\b|\btraining(?: courses?)?\b|\bboot ?camp\b", re.I),
         "Meeting": re.compile(r"\bmeetings?\b|\bconferences?\b|\bsummits?\b|\bdialogues?\b|"
                               r"\bconsultations?\b", re.I),
         "FundingDecision": re.compile(r"\bfund(?:s|ed|ing)?\b|\bfinanc(?:e|ed|ing|ial support)\b|"
@@ -135,16 +140,19 @@ EN = Lexicon(
     },
     non_compliance=re.compile(r"\bfail(?:ed|s|ure)? to\b|\bdid not\b|\bwithout (?:prior )?notif|"
                               r"\bnot notified\b|\bunnotified\b|\bviolat|\bbreach|\bexceed|"
-                              r"\bnon-?complian|\bexcluded from inspection|\baggression\b|\billegal", re.I),
+                              r"\bnon-?complian|\bexcluded from inspection|\baggression\b|\billegal|\boccupation\b|"
+                              r"\bthreats?\b.{0,20}\b(?:comes?|stems?) from\b", re.I),
     reported_view=re.compile(r"\baccording to\b|\bas reported by\b|\bfrom the [a-z]+ (?:point of view|perspective)\b|"
-                             r"\bconsiders?\b|\bbelieves?\b", re.I),
+                             r"\bin the view of\b", re.I),
     first_person=re.compile(r"\b(?:we|our|us)\b", re.I),
     relations={
         "IsPartyTo": re.compile(r"\b(?:is|are|as) a (?:State )?part(?:y|ies) to\b|\bStates? part(?:y|ies)\b", re.I),
         "HasRatified": re.compile(r"\bratified\b|\bacceded to\b", re.I),
         "HasSigned": re.compile(r"\bsigned\b", re.I),
-        "ParticipatesIn": re.compile(r"\bparticipat(?:es|ed|ing)\b|\btakes? part\b|\bsubscrib", re.I),
-        "Implements": re.compile(r"\bimplement(?:s|ed|ing)?\b|\bcompl(?:y|ies|ied) with\b|\badheres?\b", re.I),
+        "ParticipatesIn": re.compile(r"\bparticipat(?:es|ed|ing) in\b|\btakes? part in\b|\bsubscrib(?:es|ed) to\b|"
+                                     r"\bcontribut(?:es|ed|ing) to\b", re.I),
+        "Implements": re.compile(r"\bimplement(?:s|ed|ing)?\b|\bcompl(?:y|ies|ied) with\b|\badheres? to\b|"
+                                 r"\breports? (?:to|on the implementation of|under)\b", re.I),
         "HasSuspended": re.compile(r"\bsuspend(?:ed|s)?\b", re.I),
         "HasWithdrawn": re.compile(r"\bwithdr(?:ew|awn) from\b", re.I),
     },
@@ -154,7 +162,7 @@ EN = Lexicon(
     members_of=re.compile(r"^\s*(?:member States|Member States|members)\b"),
     window=60,
     near_window=30,
-    trigger_distance=120,
+    trigger_distance=200,
 )
 
 LEXICONS = {"zh": ZH, "en": EN}

@@ -50,6 +50,9 @@ class _Writer:
     def __init__(self, report: Report):
         self.r = report
         self.ds = Dataset()
+        for prefix, namespace in (("cbm", CBM), ("cbmid", ID), ("cbmg", GRAPH), ("oa", OA),
+                                  ("prov", PROV), ("time", TIME), ("dct", DCTERMS)):
+            self.ds.bind(prefix, namespace)
         base = f"{ID}report/{report.slug}"
         self.report = URIRef(base)
         self.edition = URIRef(f"{base}/{report.lang}")

@@ -210,6 +210,10 @@ def _zh_quantities(text: str) -> list[Quantity]:
             continue  # the stated ceiling of the quantity before it
         if m["unit"] == "个" and after[:1] == "月":
             continue  # "六个月": a duration
+        if before.endswith("第"):
+            continue  # "第一次": an ordinal, not a count
+        if m["n"] == "一" and m["unit"] in "项个" and not m["pre"]:
+            continue  # "一项决定": the article "a", not a count
         unit, kind = _ZH_UNITS[m["unit"]]
         category = None
         in_brackets = re.search(r"[(（]\s*$", before)

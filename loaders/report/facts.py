@@ -30,7 +30,7 @@ HEAD_NOUNS = {"公约": ("公约", "Convention"), "条约": ("条约", "Treaty")
 PLACE_ZH = re.compile(r"在(?P<p>[^，。、；在的]{2,12}?)(?:举行|主办|举办|召开|开会)")
 PLACE_EN = re.compile(r"\b(?:held|hosted|organized|organised|took place) in (?P<p>[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,3})")
 # what may stand between two instruments of one list: punctuation, "and", a parenthesis
-LIST_GAP = re.compile(r"^(?:[\s、，,;；和及与以及《》“”\"]|and\b|or\b|\([^()]{0,60}\)|（[^（）]{0,60}）)*$")
+LIST_GAP = re.compile(r"^(?:[\s、，,;；和及与以及《》“”\"]|and\b|or\b|of\b|the\b|\([^()]{0,60}\)|（[^（）]{0,60}）)*$")
 # "参加了…其他论坛，如《X》" / "takes part in other forums, such as X": X is what it joins
 EXAMPLE_GAP = re.compile(r"(?:[，,]\s*(?:如|例如)|such as|including)\s*[“\"《]?\s*$")
 RECEIVED = re.compile(r"接受|在其领土上|received|hosted|on its territory", re.I)
@@ -98,13 +98,16 @@ class FactFinder:
         self.last_instrument: URIRef | None = None   # for "the Convention", 《条约》
         self._party_names: list[str] = []
         self.list_context: TimeSpan | None = None  # the date of a paragraph ending with a colon
+        self.list_intro = ""                       # the text of that paragraph
 
     def paragraph(self, text: str, list_item: bool = False) -> ParagraphFacts:
         """The facts of one paragraph. A list item without a date of its own takes the date
         of the paragraph that introduced the list ("In 2019, … as follows:")."""
         if not list_item:
             self.list_context = None
+            self.list_intro = ""
         self._inherited = self.list_context if list_item else None
+        self._intro = self.list_intro if list_item else ""
         mentions = self._mentions(text)
         events: list[Event] = []
         relations: list[Relation] = []
@@ -125,6 +128,7 @@ class FactFinder:
         if not list_item and self.lex.ends_sentence(text) and text.rstrip()[-1:] in "：:":
             spans = time_spans(text, self.lex.lang)
             self.list_context = spans[0] if spans else None
+            self.list_intro = text
         return ParagraphFacts(mentions, events, relations, claims)
 
     def _implemented_by_verification(self, events: list[Event], mentions: list[Mention],
@@ -228,6 +232,9 @@ class FactFinder:
             if not own_spans and not [q for q in own if q.kind != "ParticipantCount"]:
                 continue  # neither dated nor quantified
             agents, participants = self._roles(kind, sentence, offset, s, parties, place)
+            if len(kinds) > 1:  # each number goes with the trigger it stands nearest to
+                own = [q for q in own if min(kinds[:2], key=lambda k: _distance(
+                    q.begin, q.finish, k[1], k[2]))[0] == kind]
             agent_key = (kind, agents[0] if agents else None)
             said = non_compliance or agent_key in flagged
             if non_compliance:
@@ -275,11 +282,18 @@ class FactFinder:
                   and m.target not in hosts]
         others = [m.target for m in parties if m.target and m.target not in hosts]
         if kind in VERIFICATION_KINDS:
-            inspecting = [p for p in _unique(before) if p != self.respondent]
-            participants = [(p, "InspectingRole") for p in inspecting]
-            if self.respondent is not None and (RECEIVED.search(sentence) or not before or inspecting):
-                participants.append((self.respondent, "InspectedRole"))
-            return inspecting, participants
+            if RECEIVED.search(sentence) or RECEIVED.search(self._intro):
+                # the respondent received them; those named before the word inspected
+                inspecting = [p for p in _unique(before) if p != self.respondent]
+                participants = [(p, "InspectingRole") for p in inspecting]
+                if self.respondent is not None:
+                    participants.append((self.respondent, "InspectedRole"))
+                return inspecting, participants
+            # the respondent carried them out, over or in the states named after the word
+            after = [m.target for m in parties if m.start - offset >= trigger and m.target]
+            agents = [self.respondent] if self.respondent else []
+            return agents, [(a, "InspectingRole") for a in agents] + [
+                (p, "InspectedRole") for p in _unique(after) if p != self.respondent]
         if kind in ("Meeting", "Workshop"):
             agents = _unique(before[:1]) or ([self.respondent] if self.respondent else [])
             roles = [(p, "ParticipantRole") for p in _unique(others) if p not in agents]

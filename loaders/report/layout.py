@@ -73,8 +73,10 @@ def join_lines(a: str, b: str, lang: str) -> str:
         return b
     if not b:
         return a
-    if a.endswith("-") and lang != "zh" and a[-2:-1].isalpha() and b[:1].islower():
-        return a + b  # a hyphen at the line end of a compound word stays, without a space
+    if a.endswith("-") and lang != "zh" and a[-2:-1].isalpha() and b[:1].isalpha():
+        if re.match(r"(?:and|or|to)\b", b):
+            return a + " " + b  # "confidence- and security-building": a suspended hyphen
+        return a + b  # "Secretary-General" broken at its hyphen
     if _CJK_CHAR.match(a[-1]) and _CJK_CHAR.match(b[0]):
         return a + b
     if lang == "zh" and (_is_cjk_punct(a[-1]) or _is_cjk_punct(b[0])):
@@ -95,6 +97,8 @@ class _Builder:
         self.open: Paragraph | None = None
         self.symbol: str | None = None
         self.job: str | None = None
+        self.width = 80          # the usual length of a full line of the text
+        self.previous = ""       # the last text line read
 
     def where(self, line: int) -> str:
         return f"{self.source.path}:{line}"
@@ -139,6 +143,12 @@ def _furniture(text: str, builder: _Builder) -> bool:
                 or PAGE_NUMBER_LINE.match(stripped))
 
 
+def _line_width(lines: tuple[str, ...]) -> int:
+    """The length of a full line: the 90th percentile of the text lines' lengths."""
+    lengths = sorted(len(line.strip()) for line in lines if len(line.strip()) > 1)
+    return lengths[int(0.9 * (len(lengths) - 1))] if lengths else 80
+
+
 def _blank_lines_separate_paragraphs(lines: tuple[str, ...]) -> bool:
     """In text extracted from a PDF every line may be followed by a blank line; then blank
     lines mean nothing. In ordinary text, wrapped lines touch and blank lines part
@@ -157,6 +167,7 @@ def read_layout(source: Source, lang: str | None = None) -> Layout:
                          f"{', '.join(LEXICONS)})")
     builder = _Builder(source, lex)
     blank_breaks = source.paragraph_per_line or _blank_lines_separate_paragraphs(source.lines)
+    builder.width = _line_width(source.lines)
     section: Section | None = None
     reply: Reply | None = None
     after_blank = True
@@ -195,6 +206,7 @@ def read_layout(source: Source, lang: str | None = None) -> Layout:
             builder.sections.append(section)
             builder.paragraphs = section.paragraphs
         _text_line(builder, text, number, blank_breaks, after_blank)
+        builder.previous = stripped
         after_blank = False
     builder.close()
     return _finish(builder, lang)
@@ -211,7 +223,11 @@ def _text_line(builder: _Builder, text: str, number: int, blank_breaks: bool,
     list_start = bool(lex.list_item.match(stripped))
     indented = text[:1].isspace()
     ended = lex.ends_sentence(current.text)
+    # a sentence that ends on a short line ends its paragraph (the layout of PDF text)
+    short_end = ended and len(builder.previous) < 0.75 * builder.width and not _continues(stripped)
     if list_start and (ended or after_blank or indented or current.list_item or not blank_breaks):
+        builder.start(stripped, number)
+    elif short_end:
         builder.start(stripped, number)
     elif blank_breaks:
         # a blank line parts paragraphs, except where a page break cut a sentence
@@ -236,9 +252,15 @@ def _open_reply(builder: _Builder, section: Section | None, reply: Reply | None,
         raise InputError(f"{builder.where(number)}: an '[Original: …]' line before any section")
     last = builder.paragraphs[-1] if builder.paragraphs else None
     heading_line: int
+    tail = builder.previous
     if last is not None and _is_heading(last, builder.lex):
         builder.paragraphs.pop()
         heading, heading_line = last.text, last.line
+    elif (last is not None and tail and last.text.endswith(tail) and len(tail) <= 80
+          and not builder.lex.ends_sentence(tail) and last.text != tail):
+        # the heading was read as the last line of the paragraph before it
+        last.text = last.text[:-len(tail)].rstrip()
+        heading, heading_line = tail, number - 1
     elif not builder.paragraphs and not section.replies:
         heading, heading_line = section.title, section.line  # "III. Replies received from X"
     else:
@@ -279,7 +301,8 @@ def _rejoin(paragraphs: list[Paragraph], lex: Lexicon) -> list[Paragraph]:
     out: list[Paragraph] = []
     for p in paragraphs:
         if (out and not lex.ends_sentence(out[-1].text) and not p.list_item
-                and not out[-1].list_item and p.number is None and _mid_sentence(p.text, lex)):
+                and not out[-1].list_item and p.number is None and _mid_sentence(p.text, lex)
+                and (len(out[-1].text) > 80 or p.text[:1].islower())):
             out[-1].text = join_lines(out[-1].text, p.text, lex.lang)
         else:
             out.append(p)
@@ -289,4 +312,4 @@ def _rejoin(paragraphs: list[Paragraph], lex: Lexicon) -> list[Paragraph]:
 def _mid_sentence(text: str, lex: Lexicon) -> bool:
     if lex.lang == "zh":
         return False  # Chinese page-break splits are rejoined while reading lines
-    return text[:1].islower()
+    return True  # after an English paragraph that is no heading and ends in no full stop

@@ -76,6 +76,7 @@ ZH = Lexicon(
         "FundingDecision": re.compile(r"供资|资金|资助|财政支持|出资|提供.{0,20}欧元|欧元.{0,6}资金"),
         "ReportSubmission": re.compile(r"提交.{0,30}报告|报告.{0,10}提交"),
         "NoteVerbale": re.compile(r"普通照会"),
+        "InformationExchange": re.compile(r"信息交流|交换信息|情报交流|信息交换"),
         "Ratification": re.compile(r"批准(?!.{0,4}之前)"),
         "Suspension": re.compile(r"暂停执行|中止执行|暂停"),
         "Withdrawal": re.compile(r"退出"),
@@ -133,6 +134,8 @@ EN = Lexicon(
         "ReportSubmission": re.compile(r"\bsubmit(?:s|ted)?\b.{0,60}\breports?\b|"
                                        r"\breports?\b.{0,20}\bsubmitted\b", re.I),
         "NoteVerbale": re.compile(r"\bnotes? verbales?\b", re.I),
+        "InformationExchange": re.compile(r"\bexchanges? of (?:military )?information\b|"
+                                          r"\binformation exchanges?\b", re.I),
         "Ratification": re.compile(r"\bratif(?:y|ied|ies|ication)\b|\bacceded\b|\baccession\b", re.I),
         "Suspension": re.compile(r"\bsuspen(?:d|ded|ds|sion)\b", re.I),
         "Withdrawal": re.compile(r"\bwithdr(?:ew|awn|awal|aw)\b", re.I),
@@ -151,7 +154,7 @@ EN = Lexicon(
         "HasSigned": re.compile(r"\bsigned\b", re.I),
         "ParticipatesIn": re.compile(r"\bparticipat(?:es|ed|ing) in\b|\btakes? part in\b|\bsubscrib(?:es|ed) to\b|"
                                      r"\bcontribut(?:es|ed|ing) to\b", re.I),
-        "Implements": re.compile(r"\bimplement(?:s|ed|ing)?\b|\bcompl(?:y|ies|ied) with\b|\badheres? to\b|"
+        "Implements": re.compile(r"\bimplement(?:s|ed|ing|ation of)?\b|\bcompl(?:y|ies|ied) with\b|\badheres? to\b|"
                                  r"\breports? (?:to|on the implementation of|under)\b", re.I),
         "HasSuspended": re.compile(r"\bsuspend(?:ed|s)?\b", re.I),
         "HasWithdrawn": re.compile(r"\bwithdr(?:ew|awn) from\b", re.I),

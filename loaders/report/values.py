@@ -66,7 +66,7 @@ _EN_DATE = re.compile(
     rf"|(?:(?P<d6>\d{{1,2}})(?:\s*(?:to|-|–)\s*(?P<d7>\d{{1,2}}))?\s+(?P<m6>{_EN_MONTH})"
     rf"(?=\s*(?:and|,)\s*\d{{1,2}}(?:\s*(?:to|-|–)\s*\d{{1,2}})?\s+{_EN_MONTH}\s+(?P<y6>\d{{4}})))"
     rf"|(?:(?P<m4>{_EN_MONTH})\s+(?P<y4>\d{{4}}))"
-    rf"|(?:(?P<whole>throughout|during|in|since|by|end of|early)\s+(?P<y5>(?:19|20)\d{{2}})(?![\d/]))")
+    rf"|(?:(?P<whole>(?i:throughout|during|in|since|by|end of|early))\s+(?P<y5>(?:19|20)\d{{2}})(?![\d/]))")
 
 
 def time_spans(sentence: str, lang: str) -> list[TimeSpan]:

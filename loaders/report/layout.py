@@ -172,7 +172,8 @@ def read_layout(source: Source, lang: str | None = None) -> Layout:
     reply: Reply | None = None
     after_blank = True
     for number, raw in enumerate(source.lines, start=1):
-        text = raw.rstrip()
+        # runs of spaces (justified PDF text) are one space; the indent is kept
+        text = re.sub(r"(?<=\S)[ \t\u3000]{2,}(?=\S)", " ", raw.rstrip())
         stripped = text.strip()
         if not stripped:
             after_blank = True

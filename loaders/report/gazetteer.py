@@ -55,6 +55,9 @@ class Gazetteer:
             for subject in graph.subjects(RDF.type, cls):
                 self._add(graph, URIRef(subject), kind)
         self._pattern = self._compile()
+        self._squeezed: dict[str, URIRef] = {}
+        for name, target in self.names.items():
+            self._squeezed.setdefault(_squeeze(name), target)
 
     def _add(self, graph: Graph, subject: URIRef, kind: str) -> None:
         labels = {lang: str(o) for o in graph.objects(subject, RDFS.label)
@@ -91,7 +94,10 @@ class Gazetteer:
             else:
                 body = r"\s+".join(re.escape(w) for w in name.split())
                 alternatives.append(rf"(?<![\w-]){body}(?![\w-])")
-        return re.compile("|".join(f"(?:{a})" for a in alternatives))
+        # a look-ahead on the possible first characters lets the engine skip most positions
+        # without trying a thousand alternatives at each
+        first = "".join(sorted({re.escape(n.strip()[0]) for n in self.names}))
+        return re.compile(f"(?=[{first}])(?:" + "|".join(f"(?:{a})" for a in alternatives) + ")")
 
     def resolve_name(self, text: str) -> URIRef | None:
         """The entry a whole string names (a respondent heading), if any."""
@@ -104,12 +110,10 @@ class Gazetteer:
     def _lookup(self, matched: str) -> URIRef | None:
         if matched in self.names:
             return self.names[matched]
-        squeezed = re.sub(r"[\s《》]+", "", matched)
         spaced = re.sub(r"\s+", " ", matched)
-        for name, target in self.names.items():
-            if re.sub(r"[\s《》]+", "", name) == squeezed or name == spaced:
-                return target
-        return None
+        if spaced in self.names:
+            return self.names[spaced]
+        return self._squeezed.get(_squeeze(matched))
 
     def find(self, text: str) -> list[Mention]:
         """Every mention in ``text``, longest first where they overlap, in text order."""
@@ -161,6 +165,11 @@ CITATIONS = [
                r"\d{3,4}\s*\([IVXL]+-[OE]/\d{2}\)|\d{1,4}(?=[\s,.;)]))"),
 ]
 TITLE_MARKS = re.compile(r"《(?P<t>[^《》]{2,80})》")
+
+
+def _squeeze(name: str) -> str:
+    """A name without spaces or title marks, for matching names the text spaces out."""
+    return re.sub(r"[\s《》]+", "", name)
 
 
 def normalise_number(number: str) -> str:

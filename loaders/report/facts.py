@@ -389,6 +389,14 @@ class FactFinder:
             return None
         return self.respondent
 
+    @staticmethod
+    def _view_sources(view: re.Match[str], sentence: str, offset: int,
+                      mentions: list[Mention]) -> list[URIRef]:
+        """The actors whose view a reply reports: named in the "according to …" clause."""
+        end = _clause_end(sentence, view.start())
+        return [m.target for m in mentions if m.kind == "party" and m.target
+                and view.start() <= m.start - offset < end]
+
     # claims ---------------------------------------------------------------------------
     def _claim(self, sentence: str, offset: int, mentions: list[Mention], events: list[Event],
                first: int) -> Claim | None:
@@ -412,14 +420,23 @@ class FactFinder:
         subjects = _unique(subjects)
         if not subjects:
             return None
-        if accusation:
-            stance = "Accusation"
-        elif self.lex.reported_view.search(sentence):
+        view = self.lex.reported_view.search(sentence)
+        sources = self._view_sources(view, sentence, offset, mentions) if view else []
+        if sources and not set(sources) & set(subjects):
+            stance = "ThirdPartyView"  # "according to the OSCE, X did not notify…"
+        elif accusation:
+            stance = "Accusation"      # includes "according to X's own data, X exceeds…"
+        elif view:
             stance = "ThirdPartyView"
         else:
             stance = "NeutralAccount"
         instrument = next((m.target for m in mentions if m.kind == "instrument" and m.target), None)
         return Claim(subjects, stance, instrument, (offset, offset + len(sentence)), linked)
+
+
+def _clause_end(sentence: str, start: int) -> int:
+    m = re.search(r"[，,;；]", sentence[start:])
+    return start + m.start() if m else len(sentence)
 
 
 RELATION_STRENGTH = ["HasWithdrawn", "HasSuspended", "HasRatified", "IsPartyTo", "HasSigned",

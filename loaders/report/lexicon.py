@@ -130,6 +130,7 @@ EN = Lexicon(
         "Meeting": re.compile(r"\bmeetings?\b|\bconferences?\b|\bsummits?\b|\bdialogues?\b|"
                               r"\bconsultations?\b", re.I),
         "FundingDecision": re.compile(r"\bfund(?:s|ed|ing)?\b|\bfinanc(?:e|ed|ing|ial support)\b|"
+                                      r"\b(?:provided|granted|allocated|committed|pledged)\s+(?:EUR|€|USD|US\$|\$)|"
                                       r"\bcontribut(?:ed|ion)s?\b.{0,40}(?:EUR|€|USD|\$)", re.I),
         "ReportSubmission": re.compile(r"\bsubmit(?:s|ted)?\b.{0,60}\breports?\b|"
                                        r"\breports?\b.{0,20}\bsubmitted\b", re.I),

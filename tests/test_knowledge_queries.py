@@ -121,12 +121,11 @@ def test_named_query_obligations_by_instrument(store: EmbeddedStore) -> None:
 
 def test_named_query_parties_bound(store: EmbeddedStore) -> None:
     found = named(store, "parties-bound", instrument="cfe")
-    assert list(found[0]) == ["instrument", "party_code", "party_label", "status", "since",
-                              "until", "source"]
-    russia = {(r["status"], r["since"], r["until"]) for r in found if r["party_code"] == "RUS"}
-    assert ("suspended", "2007-12-12", "2023-11-07") in russia
-    assert ("withdrawn", "2023-11-07", None) in russia
-    assert len({r["party_code"] for r in found if r["status"] == "State Party"}) == 30
+    assert list(found[0]) == ["party_code", "party_label", "status", "since", "source"]
+    russia = {(r["status"], r["since"]) for r in found if r["party_code"] == "RUS"}
+    assert ("suspended until 2023-11-07", "2007-12-12") in russia
+    assert ("withdrawn", "2023-11-07") in russia
+    assert len({r["party_code"] for r in found if r["status"].startswith("State Party")}) == 30
     assert all(r["source"] for r in found)
 
 

@@ -18,15 +18,17 @@ from .lexicon import Lexicon
 from .values import Quantity, TimeSpan, quantities, time_spans
 
 VERIFICATION_KINDS = {"Inspection", "EvaluationVisit", "ObservationFlight", "VerificationActivity"}
-ANAPHORA_ZH = re.compile(r"《(?P<t>公约|条约|协定|文件|准则|宪章|决定|议定书)》|该(?P<t2>条约|公约|协定|准则|决定|文件)")
-ANAPHORA_EN = re.compile(r"\bthe (?P<t>Treaty|Convention|Agreement|Code|Document|Decision|Charter)\b")
+ANAPHORA_ZH = re.compile(r"《(?P<t>公约|条约|协定|文件|准则|宪章|决定|议定书|宪法)》|该(?P<t2>条约|公约|协定|准则|决定|文件)")
+ANAPHORA_EN = re.compile(r"\b(?:the|its) (?P<t>Treaty|Convention|Agreement|Code|Document|Decision|Charter|"
+                         r"Constitution)\b")
 HEAD_NOUNS = {"公约": ("公约", "Convention"), "条约": ("条约", "Treaty"), "协定": ("协定", "Agreement"),
               "文件": ("文件", "Document"), "准则": ("准则", "Code"), "宪章": ("宪章", "Charter"),
               "决定": ("决定", "Decision"), "议定书": ("议定书", "Protocol"),
               "Treaty": ("条约", "Treaty"), "Convention": ("公约", "Convention"),
               "Agreement": ("协定", "Agreement"), "Code": ("准则", "Code"),
               "Document": ("文件", "Document"), "Decision": ("决定", "Decision"),
-              "Charter": ("宪章", "Charter")}
+              "Charter": ("宪章", "Charter"), "宪法": ("宪法", "Constitution"),
+              "Constitution": ("宪法", "Constitution")}
 PLACE_ZH = re.compile(r"在(?P<p>[^，。、；在的]{2,12}?)(?:举行|主办|举办|召开|开会)")
 PLACE_EN = re.compile(r"\b(?:held|hosted|organized|organised|took place) in (?P<p>[A-Z][\w'-]*(?: [A-Z][\w'-]*){0,3})")
 # what may stand between two instruments of one list: punctuation, "and", a parenthesis
@@ -166,7 +168,7 @@ class FactFinder:
         found = self.gaz.find(text)
         anaphora = ANAPHORA_ZH if self.lex.lang == "zh" else ANAPHORA_EN
         resolved: list[Mention] = []
-        taken = [(m.start, m.end) for m in found if m.target is not None]
+        taken = [(m.start, m.end) for m in found]
         extra = []
         for m in anaphora.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
@@ -185,10 +187,16 @@ class FactFinder:
         return resolved
 
     def _antecedent(self, text: str) -> URIRef | None:
-        noun = re.sub(r"^[《该]|》$|^the ", "", text)
-        if noun not in HEAD_NOUNS or self.last_instrument is None:
+        noun = re.sub(r"^[《该]|》$|^(?:the|its) ", "", text)
+        if noun not in HEAD_NOUNS:
             return None
         zh, en = HEAD_NOUNS[noun]
+        if en == "Constitution":  # a reply's Constitution is its own state's
+            own = [i for i in self.gaz.adopted.get(self.respondent, [])  # type: ignore[arg-type]
+                   if zh in self.gaz.label(i, "zh") or en in self.gaz.label(i, "en")]
+            return own[0] if len(own) == 1 else None
+        if self.last_instrument is None:
+            return None
         labels = (self.gaz.label(self.last_instrument, "zh") + self.gaz.label(self.last_instrument, "en"))
         return self.last_instrument if zh in labels or en.lower() in labels.lower() else None
 

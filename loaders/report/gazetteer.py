@@ -49,6 +49,10 @@ class Gazetteer:
         self.names: dict[str, URIRef] = {}
         self.numbers: dict[str, URIRef] = {}  # normalised resolution numbers and symbols
         self.states = {URIRef(s) for s in graph.subjects(RDF.type, CBM.State)}
+        #: actor -> instruments it adopted (a reply's "our Constitution" is its own)
+        self.adopted: dict[URIRef, list[URIRef]] = {}
+        for instrument, actor in graph.subject_objects(CBM.adoptedBy):
+            self.adopted.setdefault(URIRef(actor), []).append(URIRef(instrument))
         instrument_classes = set(graph.transitive_subjects(RDFS.subClassOf, CBM.Instrument))
         for cls, kind in [(c, "party") for c in ACTOR_CLASSES] + \
                          [(c, "instrument") for c in instrument_classes]:

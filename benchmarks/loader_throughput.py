@@ -44,7 +44,7 @@ def _blocks(text: str, lang: str) -> tuple[str, list[str]]:
     for start in starts:
         head = text.rfind("\n", 0, text.rstrip()[:start].rstrip().rfind("\n") + 1)
         cuts.append(max(0, head))
-    return text[:cuts[0]], [text[a:b] for a, b in zip(cuts, cuts[1:] + [len(text)])]
+    return text[:cuts[0]], [text[a:b] for a, b in zip(cuts, cuts[1:] + [len(text)], strict=True)]
 
 
 def synthetic_corpus(folder: Path, count: int, seed: int = 7) -> list[Path]:

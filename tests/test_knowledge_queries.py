@@ -4,7 +4,6 @@ and SPARQL over it answers the questions a legal researcher asks."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 

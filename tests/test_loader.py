@@ -3,7 +3,6 @@ report as Word and PDF, and bad inputs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -294,4 +293,3 @@ def test_named_queries_over_the_built_report(tmp_path: Path) -> None:
     mentions = run("mentions", respondent_code="COL", kind="instrument")
     unresolved = [m["text"] for m in mentions if m["target"] == ""]
     assert "《欧洲联盟武器贸易条约》" in unresolved
-    json.dumps(mentions, ensure_ascii=False)

@@ -16,7 +16,7 @@ import io
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO
 
 from pyoxigraph import (
     QueryBoolean,
@@ -27,7 +27,7 @@ from pyoxigraph import (
     serialize,
 )
 
-RdfInput = Union[bytes, str, Path]
+RdfInput = bytes | str | Path
 
 
 class TripleList:
@@ -50,7 +50,7 @@ class TripleList:
         return serialize(self._triples, output, format, **kwargs)  # type: ignore[arg-type]
 
 
-QueryResult = Union[QuerySolutions, QueryBoolean, QueryTriples, TripleList]
+QueryResult = QuerySolutions | QueryBoolean | QueryTriples | TripleList
 
 
 class Build(ABC):

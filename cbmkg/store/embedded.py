@@ -196,26 +196,38 @@ def _graphs_in(data: RdfInput, format: RdfFormat) -> set[str]:
         raise StoreError(f"cannot load dataset: {e}") from None
 
 
+def _put_graph(writer: Store, graph: str, data: RdfInput, format: RdfFormat, fresh: bool) -> None:
+    """Make ``graph`` hold exactly ``data`` (a fresh store has nothing to remove)."""
+    if not fresh and writer.contains_named_graph(NamedNode(graph)):
+        writer.remove_graph(NamedNode(graph))
+    _load(writer, data, format, graph)
+
+
+def _put_dataset(writer: Store, data: RdfInput, format: RdfFormat, fresh: bool) -> None:
+    """Make every graph the dataset names hold exactly its quads."""
+    if not fresh:
+        for g in _graphs_in(data, format):
+            if writer.contains_named_graph(NamedNode(g)):
+                writer.remove_graph(NamedNode(g))
+    _load(writer, data, format, None)
+    _refuse_default_graph(writer)
+
+
 class _MemoryBuild(Build):
     """Copy-on-write in memory: stage into a copy, then swap the reference."""
 
     def __init__(self, owner: EmbeddedStore, replace_all: bool):
         self.owner = owner
         self.writer = Store()
+        self.fresh = replace_all
         if not replace_all:
             self.writer.bulk_extend(owner.raw)
 
     def put_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
-        if self.writer.contains_named_graph(NamedNode(graph)):
-            self.writer.remove_graph(NamedNode(graph))
-        _load(self.writer, data, format, graph)
+        _put_graph(self.writer, graph, data, format, self.fresh)
 
     def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
-        for g in _graphs_in(data, format):
-            if self.writer.contains_named_graph(NamedNode(g)):
-                self.writer.remove_graph(NamedNode(g))
-        _load(self.writer, data, format, None)
-        _refuse_default_graph(self.writer)
+        _put_dataset(self.writer, data, format, self.fresh)
 
     def commit(self) -> None:
         self.owner._publish_memory(self.writer)
@@ -236,7 +248,7 @@ class _DiskBuild(Build):
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._lock.close()
-            raise StoreError(f"another build is writing to {self.home}; try again when it ends")
+            raise StoreError(f"another build is writing to {self.home}; try again when it ends") from None
         stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
         self.name = f"{GEN_PREFIX}{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
         self.path = self.home / self.name
@@ -250,18 +262,11 @@ class _DiskBuild(Build):
 
     def put_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
         assert self.writer is not None
-        if not self.fresh and self.writer.contains_named_graph(NamedNode(graph)):
-            self.writer.remove_graph(NamedNode(graph))
-        _load(self.writer, data, format, graph)
+        _put_graph(self.writer, graph, data, format, self.fresh)
 
     def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
         assert self.writer is not None
-        if not self.fresh:
-            for g in _graphs_in(data, format):
-                if self.writer.contains_named_graph(NamedNode(g)):
-                    self.writer.remove_graph(NamedNode(g))
-        _load(self.writer, data, format, None)
-        _refuse_default_graph(self.writer)
+        _put_dataset(self.writer, data, format, self.fresh)
 
     def commit(self) -> None:
         if self._done:

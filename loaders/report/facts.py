@@ -18,7 +18,8 @@ from .lexicon import Lexicon
 from .values import Quantity, TimeSpan, quantities, time_spans
 
 VERIFICATION_KINDS = {"Inspection", "EvaluationVisit", "ObservationFlight", "VerificationActivity"}
-ANAPHORA_ZH = re.compile(r"《(?P<t>公约|条约|协定|文件|准则|宪章|决定|议定书|宪法)》|该(?P<t2>条约|公约|协定|准则|决定|文件)")
+ANAPHORA_ZH = re.compile(r"《(?P<t>公约|条约|协定|文件|准则|宪章|决定|议定书|宪法)》|"
+                         r"该(?P<t2>条约|公约|协定|准则|决定|文件)")
 ANAPHORA_EN = re.compile(r"\b(?:the|its) (?P<t>Treaty|Convention|Agreement|Code|Document|Decision|Charter|"
                          r"Constitution)\b")
 HEAD_NOUNS = {"公约": ("公约", "Convention"), "条约": ("条约", "Treaty"), "协定": ("协定", "Agreement"),
@@ -205,7 +206,7 @@ class FactFinder:
                 flagged: set[tuple[str, URIRef | None]]) -> list[Event]:
         local = [(m.start - offset, m.end - offset) for m in mentions]
         self._local = local
-        names = [(a, b) for (a, b), m in zip(local, mentions) if m.kind == "instrument"]
+        names = [(a, b) for (a, b), m in zip(local, mentions, strict=True) if m.kind == "instrument"]
         spans = [sp for sp in time_spans(sentence, self.lex.lang)
                  if not any(a <= sp.begin < b for a, b in names)]  # "1994 年维也纳文件" is a name
         amounts = [q for q in quantities(sentence, self.lex.lang)

@@ -154,7 +154,7 @@ def _blank_lines_separate_paragraphs(lines: tuple[str, ...]) -> bool:
     lines mean nothing. In ordinary text, wrapped lines touch and blank lines part
     paragraphs."""
     text = [i for i, line in enumerate(lines) if line.strip()]
-    touching = sum(1 for a, b in zip(text, text[1:]) if b == a + 1)
+    touching = sum(1 for a, b in zip(text, text[1:], strict=False) if b == a + 1)
     return touching > 0.3 * max(1, len(text))
 
 
@@ -183,7 +183,6 @@ def read_layout(source: Source, lang: str | None = None) -> Layout:
         heading = lex.section.match(stripped)
         if heading and not lex.ends_sentence(stripped):
             builder.close()
-            _store(builder, section, reply)
             section = Section(heading["num"], heading["title"].strip(), number)
             builder.sections.append(section)
             builder.paragraphs, reply = section.paragraphs, None
@@ -276,10 +275,6 @@ def _open_reply(builder: _Builder, section: Section | None, reply: Reply | None,
 def _is_heading(paragraph: Paragraph, lex: Lexicon) -> bool:
     text = paragraph.text
     return len(text) <= 80 and not lex.ends_sentence(text) and not paragraph.list_item
-
-
-def _store(builder: _Builder, section: Section | None, reply: Reply | None) -> None:
-    """Paragraphs were appended in place; nothing to move (kept for symmetry)."""
 
 
 def _finish(builder: _Builder, lang: str) -> Layout:

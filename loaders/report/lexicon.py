@@ -155,7 +155,8 @@ EN = Lexicon(
         "HasSigned": re.compile(r"\bsigned\b", re.I),
         "ParticipatesIn": re.compile(r"\bparticipat(?:es|ed|ing) in\b|\btakes? part in\b|\bsubscrib(?:es|ed) to\b|"
                                      r"\bcontribut(?:es|ed|ing) to\b", re.I),
-        "Implements": re.compile(r"\bimplement(?:s|ed|ing)?\b|(?<!on the )\bimplementation of\b|\bcompl(?:y|ies|ied) with\b|\badheres? to\b|"
+        "Implements": re.compile(r"\bimplement(?:s|ed|ing)?\b|(?<!on the )\bimplementation of\b|"
+                                 r"\bcompl(?:y|ies|ied) with\b|\badheres? to\b|"
                                  r"\breports? (?:to|on the implementation of|under)\b", re.I),
         "HasSuspended": re.compile(r"\bsuspend(?:ed|s)?\b", re.I),
         "HasWithdrawn": re.compile(r"\bwithdr(?:ew|awn) from\b", re.I),

@@ -1,7 +1,8 @@
 """Dates, intervals and quantities as reports write them, in Chinese and English.
 
-    >>> [s.start for s in time_spans("2019 年 3 月 11 日至 13 日", "zh")], time_spans("2019 年 3 月 11 日至 13 日", "zh")[0].end
-    (['2019-03-11'], '2019-03-13')
+    >>> span = time_spans("2019 年 3 月 11 日至 13 日", "zh")[0]
+    >>> span.start, span.end
+    ('2019-03-11', '2019-03-13')
     >>> [(q.value, q.qualifier, q.unit) for q in quantities("多达 10 000 名军事人员", "zh")]
     [(10000, 'UpTo', 'Troops')]
     >>> [(q.value, q.unit) for q in quantities("1.85 亿欧元", "zh")]

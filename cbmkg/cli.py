@@ -67,8 +67,11 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("reports", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--validate/--no-validate", default=True, show_default=True,
+              help="Check everything with the SHACL shapes before publishing (a violation stops "
+                   "the build). Skip it only for bulk data checked elsewhere.")
 @store_options
-def build(reports: tuple[Path, ...], config: Config) -> None:
+def build(reports: tuple[Path, ...], validate: bool, config: Config) -> None:
     """Build the graph: ontology + registers + REPORTS into the store.
 
     With no REPORTS, the bundled corpus is built. REPORTS are UN reports (.txt, .pdf,
@@ -82,7 +85,10 @@ def build(reports: tuple[Path, ...], config: Config) -> None:
     store = open_store(config, create=True)
     with err.status("building…") as status:
         summary = run_build(store, Path(config.ontology_dir), inputs,
-                            progress=lambda message: status.update(message))
+                            progress=lambda message: status.update(message),
+                            shapes_dir=Path(config.shapes_dir) if validate else None)
+    if summary.warnings:
+        err.print(f"[yellow]{summary.warnings} validation warnings[/] (`cbmkg validate` lists them)")
     table = Table("named graph", "triples", title=f"cbmkg store ({_where(config)})")
     for graph, n in sorted(summary.graphs.items()):
         table.add_row(graph, str(n))
@@ -177,12 +183,50 @@ def export(fmt: str, output: Path | None, config: Config) -> None:
 
 
 @cli.command()
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--shapes", "shape_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Shapes file(s) to use instead of every file of shapes/ (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "jsonld", "csv"]),
+              default="text", show_default=True)
+@click.option("--inference", type=click.Choice(["none", "rdfs"]), default="none", show_default=True,
+              help="Add what RDFS entails from the ontology before validating.")
+@click.option("--engine", type=click.Choice(["turbo", "pyshacl"]), default="turbo", show_default=True,
+              help="pyshacl-turbo (fast) or pySHACL (the reference).")
 @store_options
-def validate(config: Config) -> None:
-    """Validate the store with the SHACL shapes (comes with issue #5)."""
-    from .errors import NotReadyError
+def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, inference: str,
+             engine: str, config: Config) -> None:
+    """Validate the store, or FILES (RDF or reports, with the ontology), with the SHACL shapes.
 
-    raise NotReadyError("validation comes with the SHACL issue (#5), not built yet")
+    Exits 0 when the data conforms (no sh:Violation), 1 when it does not.
+    """
+    from . import validation
+
+    shapes = validation.load_shapes(Path(config.shapes_dir), shape_files)
+    if files:
+        data = _files_graph(list(files), config)
+    else:
+        data = validation.union_graph(open_store(config).export_bytes())
+    with err.status("validating…"):
+        outcome = validation.validate(data, shapes, engine=engine,
+                                      inference=None if inference == "none" else inference)
+    if fmt == "text":
+        click.echo(validation.as_text(outcome), nl=False)
+    elif fmt == "csv":
+        click.echo(validation.as_csv(outcome), nl=False)
+    else:
+        outcome.report.bind("sh", "http://www.w3.org/ns/shacl#")
+        click.echo(outcome.report.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
+    if not outcome.conforms:
+        sys.exit(1)
+
+
+def _files_graph(files: list[Path], config: Config) -> Any:
+    """The ontology and registers plus the given files, as one graph."""
+    from loaders.build import input_parts, ontology_parts, parts_graph
+
+    ontology = Path(config.ontology_dir)
+    return parts_graph(ontology_parts(ontology) + input_parts(files, ontology))
 
 
 @cli.command()

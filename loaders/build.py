@@ -16,11 +16,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import RdfFormat, parse, serialize
+from pyoxigraph import Dataset, RdfFormat, parse, serialize
+from rdflib import Graph
 
 from cbmkg.errors import InputError, StoreError
 from cbmkg.namespaces import graph_iri
 from cbmkg.store import GraphStore
+from cbmkg.validation import load_shapes, union_graph, validate
 
 #: File endings read as RDF as they are.
 RDF_FORMATS = {
@@ -54,6 +56,7 @@ class Part:
 @dataclass
 class BuildSummary:
     graphs: dict[str, int] = field(default_factory=dict)
+    warnings: int = 0
 
     @property
     def quads(self) -> int:
@@ -127,13 +130,42 @@ def default_inputs(corpus_dir: Path) -> list[Path]:
     return sorted(p for p in corpus_dir.glob("*") if p.suffix.lower() in REPORT_SUFFIXES)
 
 
+def parts_graph(parts: list[Part]) -> Graph:
+    """Everything a build would write, as one rdflib graph (the union of its graphs)."""
+    dataset = Dataset()
+    for part in parts:
+        source = {"path": str(part.data)} if isinstance(part.data, Path) else {"input": part.data}
+        try:
+            for quad in parse(format=part.format, **source):  # type: ignore[arg-type]
+                dataset.add(quad)
+        except SyntaxError as e:
+            raise InputError(f"{part.source}: {e}") from None
+    return union_graph(serialize(dataset, format=RdfFormat.N_QUADS))
+
+
+def check(parts: list[Part], shapes_dir: Path) -> int:
+    """Validate what a build would write; a violation stops the build. Returns the number
+    of warnings."""
+    outcome = validate(parts_graph(parts), load_shapes(shapes_dir))
+    if not outcome.conforms:
+        shown = [r for r in outcome.results if r.severity == "Violation"][:5]
+        lines = "; ".join(f"{r.focus}: {r.message_en}" for r in shown)
+        raise InputError(f"the build does not conform to the shapes ({outcome.count('Violation')} "
+                         f"violations), the store is unchanged: {lines}")
+    return outcome.count("Warning")
+
+
 def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
-          progress: Progress | None = None) -> BuildSummary:
-    """Replace the whole store with the ontology, registers and ``inputs``."""
+          progress: Progress | None = None, shapes_dir: Path | None = None) -> BuildSummary:
+    """Replace the whole store with the ontology, registers and ``inputs``, after checking
+    them with the shapes of ``shapes_dir`` (if given)."""
     say = progress or (lambda _message: None)
     parts = ontology_parts(ontology_dir)
     parts += input_parts(inputs, ontology_dir)
     summary = BuildSummary()
+    if shapes_dir is not None:
+        say("validating")
+        summary.warnings = check(parts, shapes_dir)
     with store.begin(replace_all=True) as staging:
         for part in parts:
             say(f"loading {part.source.name}")

@@ -94,7 +94,7 @@ class _Writer:
             s = URIRef(f"{self.edition}/section/{section.order}")
             g.add((s, RDF.type, CBM.Section))
             g.add((s, CBM.partOf, self.edition))
-            g.add((s, CBM.order, Literal(section.order, datatype=XSD.positiveInteger)))
+            g.add((s, CBM.order, Literal(section.order, datatype=XSD.integer)))
             if section.section.number:
                 g.add((s, CBM.number, Literal(section.section.number)))
             if section.section.title:
@@ -111,7 +111,7 @@ class _Writer:
             g.add((node, RDF.type, CBM.Reply))
             g.add((node, CBM.respondent, reply.respondent))
             g.add((node, CBM.partOf, section))
-            g.add((node, CBM.order, Literal(reply.order, datatype=XSD.positiveInteger)))
+            g.add((node, CBM.order, Literal(reply.order, datatype=XSD.integer)))
             g.add((node, CBM.text, self.lit(reply.reply.heading)))
             if reply.reply.original_language:
                 g.add((node, CBM.originalLanguage,
@@ -132,10 +132,10 @@ class _Writer:
         text = p.paragraph.text
         g.add((node, RDF.type, CBM.Paragraph))
         g.add((node, CBM.partOf, parent))
-        g.add((node, CBM.order, Literal(p.order, datatype=XSD.positiveInteger)))
+        g.add((node, CBM.order, Literal(p.order, datatype=XSD.integer)))
         g.add((node, CBM.text, self.lit(text)))
         g.add((node, DCTERMS.language, Literal(self.r.lang)))
-        g.add((node, CBM.line, Literal(p.paragraph.line, datatype=XSD.positiveInteger)))
+        g.add((node, CBM.line, Literal(p.paragraph.line, datatype=XSD.integer)))
         if p.paragraph.number:
             g.add((node, CBM.number, Literal(p.paragraph.number)))
         facts = p.facts
@@ -174,8 +174,8 @@ class _Writer:
         g.add((quote, RDF.type, OA.TextQuoteSelector))
         g.add((quote, OA.exact, self.lit(text[start:end])))
         g.add((position, RDF.type, OA.TextPositionSelector))
-        g.add((position, OA.start, Literal(start, datatype=XSD.nonNegativeInteger)))
-        g.add((position, OA.end, Literal(end, datatype=XSD.nonNegativeInteger)))
+        g.add((position, OA.start, Literal(start, datatype=XSD.integer)))
+        g.add((position, OA.end, Literal(end, datatype=XSD.integer)))
         return node
 
     def cite(self, g: Graph, fact: URIRef, paragraph: URIRef, text: str,

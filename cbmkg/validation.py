@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,8 +105,11 @@ def _node_shape(shapes: Graph, shape: object) -> object:
 def _results(report: Graph, shapes: Graph) -> list[Result]:
     out = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
-        messages = {m.language: str(m) for m in report.objects(result, SH.resultMessage)
-                    if isinstance(m, Literal)}
+        messages: dict[str | None, str] = {}
+        for m in report.objects(result, SH.resultMessage):
+            # a message filled in from a template loses its language tag: tell it by script
+            lang = m.language if isinstance(m, Literal) and m.language else _script(str(m))
+            messages[lang] = str(m)
         severity = report.value(result, SH.resultSeverity)
         path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
@@ -119,6 +123,12 @@ def _results(report: Graph, shapes: Graph) -> list[Result]:
             message_zh=messages.get("zh")))
     order = {"Violation": 0, "Warning": 1, "Info": 2}
     return sorted(out, key=lambda r: (order.get(r.severity, 3), r.shape, r.focus))
+
+
+def _script(text: str) -> str:
+    """"zh" when Chinese characters outnumber Latin letters, else "en"."""
+    cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
+    return "zh" if cjk > len(re.findall(r"[A-Za-z]", text)) else "en"
 
 
 def short(iri: str | None) -> str:

@@ -48,7 +48,8 @@ WORLD = PREFIXES + """
 CASES = {
     "ReplyShape": ("""DELETE { :reply cbm:respondent :ARM } WHERE {}""",
                    ":reply", "respondent", "A reply has exactly one respondent"),
-    "ReplyRecommendedShape": ("""DELETE { :reply cbm:replyDate ?d } WHERE { :reply cbm:replyDate ?d }""",
+    "ReplyRecommendedShape": ("""DELETE { :reply cbm:replyDate ?d }
+                                 WHERE { :reply cbm:replyDate ?d }""",
                               ":reply", "replyDate", "The reply has no date"),
     "ParagraphShape": ("""DELETE { :p1 cbm:text ?t } INSERT { :p1 cbm:text "阿塞拜疆举行了演习。"@de }
                           WHERE { :p1 cbm:text ?t }""",
@@ -60,7 +61,8 @@ CASES = {
     "ReportedEventShape": ("""DELETE { :event cbm:endDate ?e } INSERT { :event cbm:endDate "2019-03-01"^^xsd:date }
                               WHERE { :event cbm:endDate ?e }""",
                            ":event", None, "The event ends (2019-03-01) before it starts"),
-    "QuantityShape": ("""DELETE { :troops cbm:value ?v } INSERT { :troops cbm:value "-5.0"^^xsd:decimal } WHERE { :troops cbm:value ?v }""",
+    "QuantityShape": ("""DELETE { :troops cbm:value ?v } INSERT { :troops cbm:value "-5.0"^^xsd:decimal }
+                         WHERE { :troops cbm:value ?v }""",
                       ":troops", "value", "A quantity has one non-negative decimal value"),
     "ClaimShape": ("""DELETE { :claim cbm:stance cbm:Accusation } INSERT { :claim cbm:stance cbm:Gossip } WHERE {}""",
                    ":claim", "stance", "A claim has one stance"),
@@ -104,10 +106,11 @@ def test_each_shape_catches_its_case(shape: str, engine: str) -> None:
 
 @pytest.mark.slow
 def test_the_validators_agree_on_the_bundled_report(tmp_path: Path) -> None:
-    from loaders.build import ontology_parts, input_parts, parts_graph
+    from loaders.build import input_parts, ontology_parts, parts_graph
 
     ontology = ROOT / "ontology"
-    data = parts_graph(ontology_parts(ontology) + input_parts([ROOT / "corpus" / "A_75_95-ZH.txt"], ontology))
+    report = ROOT / "corpus" / "A_75_95-ZH.txt"
+    data = parts_graph(ontology_parts(ontology) + input_parts([report], ontology))
     broken = Graph()
     broken += data
     broken.update("""PREFIX cbm: <https://w3id.org/cbmkg/ontology#>

@@ -193,9 +193,11 @@ def export(fmt: str, output: Path | None, config: Config) -> None:
               help="Add what RDFS entails from the ontology before validating.")
 @click.option("--engine", type=click.Choice(["turbo", "pyshacl"]), default="turbo", show_default=True,
               help="pyshacl-turbo (fast) or pySHACL (the reference).")
+@click.option("--findings/--no-findings", "write_findings", default=True, show_default=True,
+              help="Write the compliance findings into the store (graph …/graph/findings).")
 @store_options
 def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, inference: str,
-             engine: str, config: Config) -> None:
+             engine: str, write_findings: bool, config: Config) -> None:
     """Validate the store, or FILES (RDF or reports, with the ontology), with the SHACL shapes.
 
     Exits 0 when the data conforms (no sh:Violation), 1 when it does not.
@@ -217,6 +219,14 @@ def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, i
     else:
         outcome.report.bind("sh", "http://www.w3.org/ns/shacl#")
         click.echo(outcome.report.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
+    if not files and write_findings:
+        from . import findings
+
+        store = open_store(config)
+        graph = findings.compute(store, Path(config.shapes_dir))
+        store.replace_graph(findings.FINDINGS_GRAPH, graph.serialize(format="nt", encoding="utf-8"),
+                            RdfFormat.N_TRIPLES)
+        err.print(f"{len(set(graph.subjects()))} compliance findings written to {findings.FINDINGS_GRAPH}")
     if not outcome.conforms:
         sys.exit(1)
 

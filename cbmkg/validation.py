@@ -126,7 +126,8 @@ def _results(report: Graph, shapes: Graph) -> list[Result]:
 
 
 def _script(text: str) -> str:
-    """"zh" when Chinese characters outnumber Latin letters, else "en"."""
+    """"zh" when Chinese characters outnumber Latin letters (IRIs left out), else "en"."""
+    text = re.sub(r"\S+://\S+", "", text)
     cjk = len(re.findall(r"[\u4e00-\u9fff]", text))
     return "zh" if cjk > len(re.findall(r"[A-Za-z]", text)) else "en"
 

@@ -20,8 +20,10 @@ from pyoxigraph import Dataset, RdfFormat, parse, serialize
 from rdflib import Graph
 
 from cbmkg.errors import InputError, StoreError
+from cbmkg.findings import FINDINGS_GRAPH
+from cbmkg.findings import compute as compute_findings
 from cbmkg.namespaces import graph_iri
-from cbmkg.store import GraphStore
+from cbmkg.store import EmbeddedStore, GraphStore
 from cbmkg.validation import load_shapes, union_graph, validate
 
 #: File endings read as RDF as they are.
@@ -143,10 +145,14 @@ def parts_graph(parts: list[Part]) -> Graph:
     return union_graph(serialize(dataset, format=RdfFormat.N_QUADS))
 
 
+#: the shapes files that gate a build (the compliance and consistency rules never do)
+GATING_SHAPES = "integrity*.ttl"
+
+
 def check(parts: list[Part], shapes_dir: Path) -> int:
-    """Validate what a build would write; a violation stops the build. Returns the number
-    of warnings."""
-    outcome = validate(parts_graph(parts), load_shapes(shapes_dir))
+    """Validate what a build would write with the integrity shapes; a violation stops the
+    build. Returns the number of warnings."""
+    outcome = validate(parts_graph(parts), load_shapes(shapes_dir, sorted(shapes_dir.glob(GATING_SHAPES))))
     if not outcome.conforms:
         shown = [r for r in outcome.results if r.severity == "Violation"][:5]
         lines = "; ".join(f"{r.focus}: {r.message_en}" for r in shown)
@@ -155,10 +161,25 @@ def check(parts: list[Part], shapes_dir: Path) -> int:
     return outcome.count("Warning")
 
 
+def findings_part(parts: list[Part], shapes_dir: Path) -> Part:
+    """The compliance findings of what a build would write, as one more part of it."""
+    scratch = EmbeddedStore.memory()
+    with scratch.begin(replace_all=True) as staging:
+        for part in parts:
+            if part.graph:
+                staging.put_graph(part.graph, part.data, part.format)
+            else:
+                staging.put_dataset(part.data, part.format)
+    graph = compute_findings(scratch, shapes_dir)
+    return Part(shapes_dir, graph.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES,
+                FINDINGS_GRAPH)
+
+
 def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
           progress: Progress | None = None, shapes_dir: Path | None = None) -> BuildSummary:
-    """Replace the whole store with the ontology, registers and ``inputs``, after checking
-    them with the shapes of ``shapes_dir`` (if given)."""
+    """Replace the whole store with the ontology, registers and ``inputs``. With
+    ``shapes_dir``, check them with the integrity shapes first and add the compliance
+    findings (their graph, ``…/graph/findings``) to the same publication."""
     say = progress or (lambda _message: None)
     parts = ontology_parts(ontology_dir)
     parts += input_parts(inputs, ontology_dir)
@@ -166,6 +187,8 @@ def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
     if shapes_dir is not None:
         say("validating")
         summary.warnings = check(parts, shapes_dir)
+        say("computing compliance findings")
+        parts.append(findings_part(parts, shapes_dir))
     with store.begin(replace_all=True) as staging:
         for part in parts:
             say(f"loading {part.source.name}")

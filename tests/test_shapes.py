@@ -12,7 +12,7 @@ from rdflib import Graph
 from cbmkg.config import ROOT
 from cbmkg.validation import load_shapes, validate
 
-SHAPES = load_shapes(ROOT / "shapes")
+SHAPES = load_shapes(ROOT / "shapes", sorted((ROOT / "shapes").glob("integrity*.ttl")))
 CORE = Graph().parse(ROOT / "ontology" / "cbm-core.ttl", format="turtle")
 PREFIXES = """@prefix cbm: <https://w3id.org/cbmkg/ontology#> .
 @prefix dct: <http://purl.org/dc/terms/> .

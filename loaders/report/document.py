@@ -28,6 +28,9 @@ class ReadParagraph:
     paragraph: Paragraph
     order: int
     facts: ParagraphFacts
+    #: (event, quantity) index here -> (paragraph order, event, quantity) of the stated
+    #: total it is a part of ("57 activities, as follows: – 23 inspections …")
+    parts_of: dict[tuple[int, int], tuple[int, int, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -99,6 +102,7 @@ def read_report(path: Path, ontology_dir: Path, symbol: str | None = None,
             for order, paragraph in enumerate(reply.paragraphs, start=1):
                 read_reply.paragraphs.append(ReadParagraph(
                     paragraph, order, finder.paragraph(paragraph.text, paragraph.list_item)))
+            _link_parts(read_reply.paragraphs)
             replies.append(read_reply)
     codes = [r.code for r in replies]
     duplicates = sorted({c for c in codes if codes.count(c) > 1})
@@ -106,6 +110,26 @@ def read_report(path: Path, ontology_dir: Path, symbol: str | None = None,
         raise InputError(f"{path}: more than one reply from {', '.join(duplicates)}")
     return Report(path, symbol, layout.lang, layout.job_number, _mandate(sections), sections,
                   replies, gazetteer)
+
+
+def _counts(paragraph: ReadParagraph) -> list[tuple[int, int]]:
+    return [(e, q) for e, event in enumerate(paragraph.facts.events)
+            for q, quantity in enumerate(event.quantities) if quantity.kind == "EventCount"]
+
+
+def _link_parts(paragraphs: list[ReadParagraph]) -> None:
+    """A paragraph that introduces a list with one count ("57 control activities, as
+    follows:") states a total; the counts of the list items under it are its parts."""
+    total: tuple[int, int, int] | None = None
+    for p in paragraphs:
+        if not p.paragraph.list_item:
+            counts = _counts(p)
+            text = p.paragraph.text.rstrip()
+            total = (p.order, *counts[0]) if len(counts) == 1 and text[-1:] in "：:" else None
+            continue
+        if total is not None:
+            for event, quantity in _counts(p):
+                p.parts_of[(event, quantity)] = total
 
 
 def _symbol(layout: Layout, given: str | None, path: Path) -> str:

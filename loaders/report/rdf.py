@@ -143,6 +143,10 @@ class _Writer:
             self.mention(g, node, text, f"{iri}/mention/{i}", m)
         for i, ev in enumerate(facts.events, start=1):
             self.event(g, node, text, f"{iri}/event/{i}", ev, speaker)
+        base = iri.rsplit("/", 1)[0]
+        for (e, q), (order, te, tq) in p.parts_of.items():
+            g.add((URIRef(f"{iri}/event/{e + 1}/quantity/{q + 1}"), CBM.partOfTotal,
+                   URIRef(f"{base}/p{order}/event/{te + 1}/quantity/{tq + 1}")))
         for i, rel in enumerate(facts.relations, start=1):
             r = URIRef(f"{iri}/relation/{i}")
             g.add((r, RDF.type, CBM.PartyRelation))

@@ -13,6 +13,7 @@ from rdflib import Graph
 from cbmkg.catalogue import Catalogue
 from cbmkg.config import ROOT
 from cbmkg.findings import FINDINGS_GRAPH, compute
+from cbmkg.namespaces import CBM
 from cbmkg.store import EmbeddedStore
 from cbmkg.validation import load_shapes, validate
 from loaders.build import build
@@ -132,3 +133,32 @@ def test_the_standard_report_names_the_same_focus_nodes(bundled: EmbeddedStore, 
     assert focus == from_findings
     assert all(r.message_en and r.message_zh for r in outcome.results)
     assert isinstance(outcome.report, Graph) and len(outcome.report) > 0
+
+
+def _rules_on(update: str) -> list[str]:
+    store = EmbeddedStore.memory()
+    build(store, ROOT / "ontology", [EN])
+    store.update("""PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+""" + update)
+    graph = compute(store, ROOT / "shapes")
+    return sorted(str(r).rsplit("#", 1)[1] for r in graph.objects(None, CBM.rule))
+
+
+def test_observation_threshold_without_observers() -> None:
+    assert "Vd2011ObservationShape" not in _rules_on("INSERT DATA {}")  # "up to 12,000"
+    rules = _rules_on("""
+        DELETE { GRAPH ?g { ?q cbm:value ?v ; cbm:qualifier ?k } }
+        INSERT { GRAPH ?g { ?q cbm:value "14000"^^xsd:decimal ; cbm:qualifier cbm:Exactly } }
+        WHERE { GRAPH ?g { ?e a cbm:MilitaryExercise ; cbm:quantity ?q .
+                           ?q cbm:quantityKind cbm:Personnel ; cbm:value ?v ; cbm:qualifier ?k } }""")
+    assert "Vd2011ObservationShape" in rules
+
+
+def test_event_dated_after_its_reply() -> None:
+    assert "EventAfterReplyShape" not in _rules_on("INSERT DATA {}")
+    rules = _rules_on("""
+        DELETE { GRAPH ?g { ?e cbm:startDate ?d } }
+        INSERT { GRAPH ?g { ?e cbm:startDate "2021-10-15"^^xsd:date } }
+        WHERE { GRAPH ?g { ?e a cbm:Workshop ; cbm:startDate ?d } FILTER(CONTAINS(STR(?e), "/GEO/")) }""")
+    assert rules.count("EventAfterReplyShape") == 1

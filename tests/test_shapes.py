@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph
+from rdflib.namespace import DCTERMS, RDFS
 
 from cbmkg.config import ROOT
 from cbmkg.validation import load_shapes, validate
@@ -20,6 +21,7 @@ PREFIXES = """@prefix cbm: <https://w3id.org/cbmkg/ontology#> .
 @prefix prov: <http://www.w3.org/ns/prov#> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
 @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+@prefix odrl: <http://www.w3.org/ns/odrl/2/> .
 @prefix : <http://example.org/> .
 """
 # a consistent little world the cases build on
@@ -42,6 +44,17 @@ WORLD = PREFIXES + """
     cbm:paragraph :p1 ; cbm:evidence :span ; cbm:reportedBy :ARM ; prov:wasGeneratedBy :run .
 :mention a cbm:Mention ; cbm:mentions :AZE ; cbm:mentionKind cbm:PartyMention ; cbm:paragraph :p1 ;
     cbm:evidence :span .
+:report a cbm:Report ; cbm:documentSymbol "A/75/95" ; cbm:hasEdition :zh .
+:zh a cbm:LanguageEdition ; dct:language "zh" .
+:cfe a cbm:Treaty ; rdfs:label "CFE Treaty"@en , "欧洲常规武装力量条约"@zh ; cbm:bindingForce cbm:LegallyBinding .
+:art4 a cbm:Provision ; cbm:provisionOf :cfe .
+:ceilings a cbm:Obligation ; cbm:establishedBy :art4 ; cbm:obligationOf :cfe ; odrl:action cbm:limitHoldings ;
+    odrl:assignee :parties .
+:ceiling odrl:rightOperand 220 ; dct:source :src ; cbm:verificationStatus cbm:SecondarySource .
+:member a cbm:Participation ; cbm:participant :ARM ; cbm:instrument :cfe ;
+    cbm:participationStatus cbm:StateParty ; dct:source :src .
+:relation a cbm:PartyRelation ; cbm:subject :ARM ; cbm:instrument :cfe ; cbm:relationKind cbm:IsPartyTo ;
+    cbm:paragraph :p1 ; cbm:evidence :span ; cbm:reportedBy :ARM ; prov:wasGeneratedBy :run .
 """
 
 # shape -> (what is changed, focus node, path or None, start of the English message)
@@ -68,6 +81,24 @@ CASES = {
                    ":claim", "stance", "A claim has one stance"),
     "MentionShape": ("""DELETE { :mention cbm:mentions :AZE } WHERE {}""",
                      ":mention", None, "A mention that is not marked unresolved"),
+    "ReportShape": ("""DELETE { :report cbm:documentSymbol ?s } INSERT { :report cbm:documentSymbol "report 95" }
+                       WHERE { :report cbm:documentSymbol ?s }""",
+                    ":report", "documentSymbol", "A report has exactly one UN document symbol"),
+    "LanguageEditionShape": ("""DELETE { :zh dct:language "zh" } INSERT { :zh dct:language "de" } WHERE {}""",
+                             ":zh", str(DCTERMS.language),
+                             "A language edition is in exactly one of the six UN languages"),
+    "InstrumentShape": ("""DELETE { :cfe rdfs:label "欧洲常规武装力量条约"@zh } WHERE {}""",
+                        ":cfe", str(RDFS.label), "An instrument has a Chinese name"),
+    "ObligationShape": ("""DELETE { :ceilings cbm:establishedBy :art4 } WHERE {}""",
+                        ":ceilings", "establishedBy", "An obligation cites the provision that creates it"),
+    "FigureShape": ("""DELETE { :ceiling dct:source :src } WHERE {}""",
+                    ":ceiling", str(DCTERMS.source),
+                    "A figure of the register cites its source"),
+    "ParticipationShape": ("""DELETE { :member cbm:participant :ARM } INSERT { :member cbm:participant :nobody }
+                              WHERE {}""",
+                           ":member", "participant", "A participation names one actor of the registers"),
+    "PartyRelationShape": ("""DELETE { :relation cbm:instrument :cfe } WHERE {}""",
+                           ":relation", "instrument", "A statement of standing names one instrument"),
     "StateShape": ("""DELETE { :AZE cbm:code "AZE" } INSERT { :AZE cbm:code "AZ" } WHERE {}""",
                    ":AZE", "code", "A state's code is its ISO 3166-1 alpha-3 code"),
 }

@@ -208,7 +208,7 @@ def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, i
     if files:
         data = _files_graph(list(files), config)
     else:
-        data = validation.union_graph(open_store(config).export_bytes())
+        data = validation.union_store(open_store(config).export_bytes())
     with err.status("validating…"):
         outcome = validation.validate(data, shapes, engine=engine,
                                       inference=None if inference == "none" else inference)
@@ -233,10 +233,12 @@ def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, i
 
 def _files_graph(files: list[Path], config: Config) -> Any:
     """The ontology and registers plus the given files, as one graph."""
-    from loaders.build import input_parts, ontology_parts, parts_graph
+    from loaders.build import input_parts, ontology_parts, parts_dump
+
+    from .validation import union_store
 
     ontology = Path(config.ontology_dir)
-    return parts_graph(ontology_parts(ontology) + input_parts(files, ontology))
+    return union_store(parts_dump(ontology_parts(ontology) + input_parts(files, ontology)))
 
 
 @cli.command()

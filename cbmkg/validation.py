@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import RdfFormat, parse, serialize
+from pyoxigraph import DefaultGraph, RdfFormat, Store, parse, serialize
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
 
@@ -71,17 +71,31 @@ def union_graph(nquads: bytes) -> Graph:
     return graph
 
 
+def union_store(nquads: bytes) -> Store:
+    """The union of every named graph of an N-Quads dump, as the default graph of an
+    in-memory Oxigraph store: what pyshacl-turbo reads fastest (no rdflib graph to build)."""
+    triples = (quad.triple for quad in parse(nquads, format=RdfFormat.N_QUADS))
+    flat = Store()
+    flat.bulk_load(serialize(triples, format=RdfFormat.N_TRIPLES), RdfFormat.N_TRIPLES)
+    return flat
+
+
 #: The validators: "turbo" (pyshacl-turbo, a Rust engine with pySHACL's interface; the
 #: default, some 50 times faster here) and "pyshacl" (the reference; tests check they agree).
 ENGINES = ("turbo", "pyshacl")
 
 
-def validate(data: Graph, shapes: Graph, *, inference: str | None = None,
+def validate(data: Graph | Store, shapes: Graph, *, inference: str | None = None,
              engine: str = "turbo") -> Outcome:
-    """Validate ``data`` (which should hold the ontology too, for class checks).
+    """Validate ``data`` (which should hold the ontology too, for class checks): an rdflib
+    graph, or an Oxigraph store whose default graph holds the data (see ``union_store``).
 
     ``inference="rdfs"`` first adds what RDFS entails from the ontology in ``data``.
     """
+    if isinstance(data, Store) and (engine != "turbo" or inference):
+        graph = Graph()  # pySHACL, and inference, work on rdflib graphs
+        graph.parse(data=data.dump(format=RdfFormat.N_TRIPLES, from_graph=DefaultGraph()), format="nt")
+        data = graph
     if engine == "turbo":
         from pyshacl_turbo import validate as run
     elif engine == "pyshacl":

@@ -11,7 +11,7 @@ paragraph, who reported the figures, and a message in English and Chinese.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,23 +69,72 @@ def _value(term: object) -> str | None:
 
 
 def compute(store: GraphStore, shapes_dir: Path) -> Graph:
-    """Every finding the rules give on ``store``, as the graph to write to FINDINGS_GRAPH."""
+    """Every finding the rules give on ``store``, as the graph to write to FINDINGS_GRAPH.
+
+    A few queries in all, whatever the number of findings: the rules, then one query each
+    for where the facts come from, the labels and the figures' verification statuses.
+    """
     _shapes, rules = load_rules(shapes_dir)
-    # the project's own query (not a user's queries folder): where a fact comes from
-    context = Catalogue(ROOT / "queries").get("fact-context")
-    out = Graph()
-    out.bind("cbm", CBM)
+    answers = []
     for rule in rules:
         result = store.query(rule.query)
         names = [v.value for v in result.variables]  # type: ignore[union-attr]
-        for row in result:
-            bindings = {name: _value(row[name]) for name in names}  # type: ignore[index]
-            _add_finding(out, store, rule, bindings, context)
+        answers += [(rule, {name: _value(row[name]) for name in names}) for row in result]  # type: ignore[index]
+    facts = {b.get("event") or b["this"] for _, b in answers}
+    contexts = _contexts(store, facts)
+    iris = {v for _, b in answers for v in b.values() if v and v.startswith("http")}
+    iris |= {c["reported_by"] for c in contexts.values()}
+    labels = _labels(store, iris)
+    statuses = _statuses(store, {b["constraint"] for _, b in answers if b.get("constraint")})
+    out = Graph()
+    out.bind("cbm", CBM)
+    for rule, bindings in answers:
+        where = contexts.get(bindings.get("event") or bindings["this"])  # type: ignore[arg-type]
+        _add_finding(out, rule, bindings, where, labels, statuses)
     return out
 
 
-def _add_finding(out: Graph, store: GraphStore, rule: Rule, b: dict[str, str | None],
-                 context: object) -> None:
+def _values(variable: str, iris: Iterable[str]) -> str:
+    return f"VALUES ?{variable} {{ " + " ".join(str(NamedNode(i)) for i in sorted(iris)) + " }"
+
+
+def _contexts(store: GraphStore, facts: set[str]) -> dict[str, dict[str, str]]:
+    if not facts:
+        return {}
+    text = Catalogue(ROOT / "queries").get("fact-context").text
+    # the facts are given first in the WHERE clause, so the store looks at them alone
+    query = text.replace("WHERE {", "WHERE {\n  " + _values("fact", facts), 1)
+    out: dict[str, dict[str, str]] = {}
+    for row in store.query(query):
+        out.setdefault(row["fact"].value, {  # type: ignore[index]
+            "paragraph": row["paragraph"].value, "reported_by": row["reported_by"].value,  # type: ignore[index]
+            "evidence": row["evidence"].value})  # type: ignore[index]
+    return out
+
+
+def _labels(store: GraphStore, iris: set[str]) -> dict[tuple[str, str], str]:
+    if not iris:
+        return {}
+    query = ("SELECT ?x ?l WHERE { " + _values("x", iris) +
+             " ?x <http://www.w3.org/2000/01/rdf-schema#label>|"
+             "<http://www.w3.org/2004/02/skos/core#prefLabel> ?l "
+             'FILTER(LANG(?l) = "en" || LANG(?l) = "zh") }')
+    out: dict[tuple[str, str], str] = {}
+    for row in store.query(query):
+        out.setdefault((row["x"].value, row["l"].language), row["l"].value)  # type: ignore[index]
+    return out
+
+
+def _statuses(store: GraphStore, constraints: set[str]) -> dict[str, str]:
+    if not constraints:
+        return {}
+    query = ("SELECT ?c ?s WHERE { " + _values("c", constraints) +
+             " ?c <https://w3id.org/cbmkg/ontology#verificationStatus> ?s }")
+    return {row["c"].value: row["s"].value for row in store.query(query)}  # type: ignore[index]
+
+
+def _add_finding(out: Graph, rule: Rule, b: dict[str, str | None], where: dict[str, str] | None,
+                 labels: dict[tuple[str, str], str], statuses: dict[str, str]) -> None:
     focus = b["this"]
     key = hashlib.sha1(f"{rule.shape}|{focus}|{b.get('constraint')}".encode()).hexdigest()[:16]
     f = URIRef(f"{FINDING}{str(rule.shape).rsplit('#', 1)[-1]}/{key}")
@@ -102,21 +151,41 @@ def _add_finding(out: Graph, store: GraphStore, rule: Rule, b: dict[str, str | N
         out.add((f, CBM.observedValue, Literal(b["value"])))
     if b.get("limit") is not None:
         out.add((f, CBM.limitValue, Literal(b["limit"])))
+    caveat: dict[str, str] = {}
     if b.get("constraint"):
         out.add((f, PROV.used, URIRef(b["constraint"])))  # the register figure compared with
-    where = _context(store, context, b.get("event") or focus)  # type: ignore[arg-type]
+        status = statuses.get(b["constraint"])  # type: ignore[arg-type]
+        if status:
+            out.add((f, CBM.verificationStatus, URIRef(status)))
+            caveat = CAVEATS.get(status.rsplit("#", 1)[-1], {})
     if where:
         out.add((f, CBM.paragraph, URIRef(where["paragraph"])))
         out.add((f, CBM.reportedBy, URIRef(where["reported_by"])))
         out.add((f, CBM.evidence, URIRef(where["evidence"])))
         out.add((f, PROV.wasDerivedFrom, URIRef(where["paragraph"])))
+
+    def label(iri: str | None, lang: str) -> str:
+        if not iri:
+            return ""
+        return labels.get((iri, lang)) or labels.get((iri, "en")) or iri.rsplit("/", 1)[-1]
+
     for lang, template in rule.messages.items():
         text = template
         for name, value in b.items():
-            shown = _label(store, value, lang) if value and value.startswith("http") else _number(value)
+            shown = label(value, lang) if value and value.startswith("http") else _number(value)
             text = text.replace("{?" + name + "}", shown)
-        prefix = _who(store, b.get("party"), where.get("reported_by") if where else None, lang)
-        out.add((f, CBM.message, Literal(prefix + text, lang=lang)))
+        prefix = _who(label(b.get("party"), lang) if b.get("party") else "",
+                      label(where["reported_by"], lang) if where else "", lang)
+        out.add((f, CBM.message, Literal(prefix + text + caveat.get(lang, ""), lang=lang)))
+
+
+#: what a finding says of a register figure that is not established in a primary source
+CAVEATS = {
+    "SecondarySource": {"en": " (The register's figure rests on a secondary source only.)",
+                        "zh": "（登记册中的该数字仅有二手来源。）"},
+    "Unverified": {"en": " (The register's figure is not verified: check it before relying on this.)",
+                   "zh": "（登记册中的该数字未经核实：依据本结论前请先核查。）"},
+}
 
 
 def _number(value: str | None) -> str:
@@ -130,31 +199,10 @@ def _number(value: str | None) -> str:
     return f"{number:,.0f}" if number == int(number) else f"{number:,}"
 
 
-def _context(store: GraphStore, context: object, fact: str) -> dict[str, str] | None:
-    rows = list(store.query(context.bind({"fact": fact})))  # type: ignore[attr-defined]
-    if not rows:
-        return None
-    row = rows[0]
-    return {"paragraph": row["paragraph"].value, "reported_by": row["reported_by"].value,
-            "evidence": row["evidence"].value}
-
-
-def _label(store: GraphStore, iri: str | None, lang: str) -> str:
-    if not iri:
-        return ""
-    rows = list(store.query(
-        f"SELECT ?l WHERE {{ {NamedNode(iri)} <http://www.w3.org/2000/01/rdf-schema#label>|"
-        f"<http://www.w3.org/2004/02/skos/core#prefLabel> ?l "
-        f'FILTER(LANG(?l) = "{"zh" if lang == "zh" else "en"}") }} LIMIT 1'))
-    return rows[0]["l"].value if rows else iri.rsplit("/", 1)[-1]
-
-
-def _who(store: GraphStore, party: str | None, reporter: str | None, lang: str) -> str:
+def _who(subject: str, by: str, lang: str) -> str:
     """"Azerbaijan (as reported by Armenia): " — whose figures, and whose word it is."""
-    if not party and not reporter:
+    if not subject and not by:
         return ""
-    subject = _label(store, party, lang) if party else ""
-    by = _label(store, reporter, lang) if reporter else ""
     if lang == "zh":
         if not subject:
             return f"据{by}报告："

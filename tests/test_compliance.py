@@ -56,12 +56,16 @@ def test_findings_on_the_bundled_report(bundled: EmbeddedStore) -> None:
     assert tanks["provision"] == "Tashkent Agreement Art. 2"
     assert tanks["paragraph"].endswith("/A-75-95/zh/reply/ARM/p3")
     assert tanks["message"] == ("Azerbaijan (as reported by Armenia): holds 525 battle tanks, "
-                                "above the ceiling of 220 the register records for it.")
+                                "above the ceiling of 220 the register records for it. "
+                                "(The register's figure rests on a secondary source only.)")
+    acv = next(f for f in findings(bundled) if f["observed"] == "428")
+    assert acv["message"].endswith(
+        "(The register's figure is not verified: check it before relying on this.)")
     chinese = list(bundled.query(
         "SELECT ?m WHERE { ?f <https://w3id.org/cbmkg/ontology#message> ?m "
         "FILTER(LANG(?m) = 'zh' && CONTAINS(?m, '作战坦克')) }"))
     assert [r["m"].value for r in chinese] == [
-        "阿塞拜疆（据亚美尼亚报告）：作战坦克持有量为 525，超过登记册记录的上限 220。"]
+        "阿塞拜疆（据亚美尼亚报告）：作战坦克持有量为 525，超过登记册记录的上限 220。（登记册中的该数字仅有二手来源。）"]
 
 
 def test_findings_live_in_their_own_graph_and_cite_evidence(bundled: EmbeddedStore) -> None:

@@ -65,7 +65,8 @@ def test_findings_on_the_bundled_report(bundled: EmbeddedStore) -> None:
         "SELECT ?m WHERE { ?f <https://w3id.org/cbmkg/ontology#message> ?m "
         "FILTER(LANG(?m) = 'zh' && CONTAINS(?m, '作战坦克')) }"))
     assert [r["m"].value for r in chinese] == [
-        "阿塞拜疆（据亚美尼亚报告）：作战坦克持有量为 525，超过登记册记录的上限 220。（登记册中的该数字仅有二手来源。）"]
+        "阿塞拜疆（据亚美尼亚报告）：作战坦克持有量为 525，超过登记册记录的上限 220。"
+        "（登记册中的该数字仅有二手来源。）"]
 
 
 def test_findings_live_in_their_own_graph_and_cite_evidence(bundled: EmbeddedStore) -> None:

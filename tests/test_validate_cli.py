@@ -73,3 +73,15 @@ def test_bad_shapes_file_is_named(env: dict[str, str], tmp_path: Path) -> None:
     result = run(env, "--shapes", str(bad))
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: {bad}: not valid Turtle")
+
+
+def test_a_violating_input_is_not_built(env: dict[str, str], tmp_path: Path) -> None:
+    before = CliRunner().invoke(cli, ["export"], env=env).stdout
+    bad = tmp_path / "bad.nq"
+    bad.write_text('<https://w3id.org/cbmkg/id/report/X/p1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> '
+                   '<https://w3id.org/cbmkg/ontology#Paragraph> <https://w3id.org/cbmkg/graph/test> .\n')
+    result = CliRunner().invoke(cli, ["build", str(EN), str(bad)], env=env)
+    assert result.exit_code == 1
+    assert "does not conform to the shapes" in result.stderr
+    assert "https://w3id.org/cbmkg/id/report/X/p1: A paragraph has one non-empty text" in result.stderr
+    assert CliRunner().invoke(cli, ["export"], env=env).stdout == before

@@ -17,7 +17,7 @@ from . import __version__, results
 from .catalogue import Catalogue
 from .config import Config, load_config
 from .errors import CbmkgError
-from .store import GraphStore, open_store
+from .store import open_store
 
 err = Console(stderr=True)
 
@@ -246,23 +246,20 @@ def _files_graph(files: list[Path], config: Config) -> Any:
 @click.option("--port", type=int, help="Port [env CBMKG_PORT; default 8080].")
 @store_options
 def serve(host: str | None, port: int | None, config: Config) -> None:
-    """Serve the graph over HTTP (SPARQL endpoint and UI; comes with issue #6).
+    """Serve the graph over HTTP: SPARQL 1.1 at /sparql, named queries at /queries.
 
-    Until the server exists this prints what the store holds and how to query it.
+    Runs under waitress (a production WSGI server). The linked-data pages and the query UI
+    are not built yet (issue #6).
     """
+    from waitress import serve as run
+
+    from server import create_app
+
     config = config.replace(host=host, port=port)
-    store = open_store(config)
-    err.print("[yellow]The SPARQL server comes with issue #6 and is not built yet.[/]")
-    _summary(store, config)
-    err.print("Query the store meanwhile with `cbmkg query FILE.rq` or `cbmkg export`.")
-
-
-def _summary(store: GraphStore, config: Config) -> None:
-    table = Table("named graph", title=f"cbmkg store ({_where(config)})")
-    for graph in store.graphs():
-        table.add_row(graph)
-    Console().print(table)
-    Console().print(f"{store.count()} triples in {len(store.graphs())} named graphs")
+    app = create_app(config)
+    err.print(f"serving {_where(config)} on http://{config.host}:{config.port}/sparql "
+              f"(named queries: /queries)")
+    run(app, host=config.host, port=config.port, threads=max(4, config.workers * 2))
 
 
 def _where(config: Config) -> str:

@@ -1,0 +1,48 @@
+"""The named queries over HTTP: ``/queries`` lists them (title, description, parameters),
+``/queries/NAME?param=value`` runs one and answers in any SPARQL result format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from cbmkg.catalogue import Catalogue
+from cbmkg.errors import NamedQueryError, QuerySyntaxError
+
+from .sparql import _store, _text, respond
+
+blueprint = Blueprint("named", __name__)
+
+
+def _catalogue() -> Catalogue:
+    return Catalogue(Path(current_app.config["CBMKG"].queries_dir))
+
+
+@blueprint.get("/queries")
+def listing() -> Response:
+    entries: list[dict[str, Any]] = [
+        {"name": q.name, "title": q.title, "description": q.description,
+         "parameters": [{"name": p.name, "type": p.type, "description": p.description}
+                        for p in q.parameters],
+         "url": f"/queries/{q.name}"}
+        for q in _catalogue().all()]
+    return jsonify(entries)
+
+
+@blueprint.get("/queries/<name>")
+def run(name: str) -> Response:
+    try:
+        query = _catalogue().get(name)
+    except NamedQueryError as e:
+        return Response(jsonify({"ok": False, "error": str(e), "status": 404}).get_data(),
+                        status=404, mimetype="application/json")
+    values = {k: v for k, v in request.args.items() if k != "format"}
+    try:
+        answer = _store().query(query.bind(values))
+    except NamedQueryError as e:
+        return _text(400, str(e))
+    except QuerySyntaxError as e:
+        return _text(500, f"the named query {name} does not parse: {e}")
+    return respond(answer)

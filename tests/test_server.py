@@ -1,0 +1,162 @@
+"""The SPARQL server on a real HTTP socket (127.0.0.1): SPARQL 1.1 Protocol behaviour,
+every result format through SPARQLWrapper (compared by value), rdflib's SPARQLStore, the
+named queries, and `cbmkg serve` itself under waitress."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from rdflib import Graph
+from werkzeug.serving import make_server
+
+from cbmkg.config import ROOT, load_config
+from cbmkg.store import EmbeddedStore
+from loaders.build import build
+from server import create_app
+from tests.conftest import free_port, wait_until_up
+
+SELECT = """PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
+SELECT ?code ?date WHERE { ?r a cbm:Reply ; cbm:respondent/cbm:code ?code ; cbm:replyDate ?date }
+ORDER BY ?code"""
+CONSTRUCT = """PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
+CONSTRUCT { ?r cbm:respondent ?p } WHERE { ?r a cbm:Reply ; cbm:respondent ?p }"""
+EXPECTED = [("ARM", "2020-05-15"), ("COL", "2020-05-28"), ("ECU", "2020-05-31"), ("ESP", "2020-05-15"),
+            ("EU", "2020-05-20"), ("MEX", "2020-05-26"), ("QAT", "2020-04-21"), ("UKR", "2020-05-01")]
+
+
+@pytest.fixture(scope="module")
+def store() -> EmbeddedStore:
+    s = EmbeddedStore.memory()
+    build(s, ROOT / "ontology", [ROOT / "corpus" / "A_75_95-ZH.txt"])
+    return s
+
+
+@pytest.fixture(scope="module")
+def base(store: EmbeddedStore) -> Iterator[str]:
+    app = create_app(load_config(), store=store)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+def wrapper(base: str, query: str, fmt: str):  # type: ignore[no-untyped-def]
+    from SPARQLWrapper import SPARQLWrapper
+
+    w = SPARQLWrapper(base + "/sparql")
+    w.setQuery(query)
+    w.setReturnFormat(fmt)
+    return w.query()
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_select_in_every_results_format(base: str, fmt: str) -> None:
+    result = wrapper(base, SELECT, fmt)
+    body = result.convert()
+    if fmt == "json":
+        rows = [(b["code"]["value"], b["date"]["value"]) for b in body["results"]["bindings"]]
+    elif fmt == "xml":
+        ns = "{http://www.w3.org/2005/sparql-results#}"
+        rows = []
+        for r in body.getElementsByTagName("result"):
+            values = {b.getAttribute("name"): b.getElementsByTagName("literal")[0].firstChild.data
+                      for b in r.getElementsByTagName("binding")}
+            rows.append((values["code"], values["date"]))
+        assert ns
+    elif fmt == "csv":
+        rows = [tuple(r) for r in csv.reader(io.StringIO(body.decode()))][1:]
+    else:
+        lines = body.decode().strip().splitlines()[1:]
+        rows = [(a.strip('"'), b.split("^^")[0].strip('"')) for a, b in (line.split("\t") for line in lines)]
+    assert rows == EXPECTED
+    assert "charset=utf-8" in result.info()["content-type"]
+
+
+@pytest.mark.parametrize("fmt", ["turtle", "n3", "xml", "json-ld"])
+def test_construct_in_every_graph_format(base: str, store: EmbeddedStore, fmt: str) -> None:
+    graph = wrapper(base, CONSTRUCT, fmt).convert()
+    if not isinstance(graph, Graph):
+        graph = Graph().parse(data=graph, format="json-ld" if fmt == "json-ld" else fmt)
+    assert len(graph) == 8
+    codes = {str(o).rsplit("/", 1)[1] for o in graph.objects()}
+    assert codes == {code for code, _ in EXPECTED}
+
+
+def test_rdflib_sparqlstore(base: str) -> None:
+    from rdflib.plugins.stores.sparqlstore import SPARQLStore
+
+    remote = Graph(store=SPARQLStore(base + "/sparql"))
+    rows = [(str(r[0]), str(r[1])) for r in remote.query(SELECT)]
+    assert rows == EXPECTED
+
+
+def test_protocol_requests(base: str) -> None:
+    url = base + "/sparql"
+    json_type = {"Accept": "application/sparql-results+json"}
+    posted = requests.post(url, data={"query": SELECT}, headers=json_type, timeout=10)
+    direct = requests.post(url, data=SELECT.encode(), timeout=10,
+                           headers={**json_type, "Content-Type": "application/sparql-query"})
+    got = requests.get(url, params={"query": SELECT}, headers=json_type, timeout=10)
+    assert posted.json() == direct.json() == got.json()
+    assert got.headers["Vary"] == "Accept"
+    bad = requests.get(url, params={"query": "SELECT ?x WHERE { ?x ?y }"}, timeout=10)
+    assert bad.status_code == 400 and "error at 1:" in bad.text and bad.headers["Content-Type"].startswith("text/plain")
+    assert requests.get(url, params={"update": "CLEAR ALL"}, timeout=10).status_code == 400
+    assert requests.post(url, data={"update": "CLEAR ALL"}, timeout=10).status_code == 400
+    assert requests.get(url, params=[("query", SELECT), ("query", SELECT)], timeout=10).status_code == 400
+    assert requests.post(url, data=SELECT, headers={"Content-Type": "text/plain"}, timeout=10).status_code == 415
+    assert requests.get(url, params={"query": SELECT}, headers={"Accept": "image/png"}, timeout=10).status_code == 406
+    assert requests.delete(url, timeout=10).status_code == 405
+    head = requests.head(url, params={"query": SELECT}, timeout=10)
+    assert head.status_code == 200 and head.text == ""
+    q = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+    one = requests.get(url, params={"query": q, "default-graph-uri":
+                                    "https://w3id.org/cbmkg/graph/report/A-75-95/zh/reply/QAT"},
+                       headers=json_type, timeout=10).json()
+    assert 0 < int(one["results"]["bindings"][0]["n"]["value"]) < 100
+    assert requests.get(url, params={"query": SELECT, "format": "csv"}, timeout=10).text.startswith("code,date")
+
+
+def test_named_queries_over_http(base: str) -> None:
+    listing = requests.get(base + "/queries", timeout=10).json()
+    names = {q["name"] for q in listing}
+    assert {"events", "obligations", "compliance-findings"} <= names
+    events = requests.get(base + "/queries/events", params={"reported_by": "ARM", "format": "csv"}, timeout=10)
+    rows = list(csv.DictReader(io.StringIO(events.text)))
+    assert {r["type"] for r in rows} >= {"MilitaryExercise", "HoldingsDeclaration"}
+    missing = requests.get(base + "/queries/nope", timeout=10)
+    assert missing.status_code == 404 and missing.json()["ok"] is False
+    wrong = requests.get(base + "/queries/events", params={"nope": "1"}, timeout=10)
+    assert wrong.status_code == 400 and "has no parameter nope" in wrong.text
+    assert requests.get(base + "/healthz", timeout=10).json()["ok"] is True
+
+
+def test_cbmkg_serve_runs_waitress(tmp_path: Path) -> None:
+    env = {**os.environ, "CBMKG_STORE": str(tmp_path / "store")}
+    subprocess.run([sys.executable, "-m", "cbmkg.cli", "build", "--no-validate",
+                    str(ROOT / "tests" / "data" / "reports" / "A_76_150-EN.txt")], env=env, check=True,
+                   capture_output=True)
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "cbmkg.cli", "serve", "--port", str(port)],
+                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/healthz", process)
+        answer = requests.get(f"http://127.0.0.1:{port}/sparql", params={"query": SELECT},
+                              headers={"Accept": "application/sparql-results+json"}, timeout=10)
+        assert [b["code"]["value"] for b in answer.json()["results"]["bindings"]] == ["GEO", "NLD", "OSCE"]
+        assert "waitress" in answer.headers.get("Server", "")
+        json.dumps(answer.json())
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -58,6 +58,9 @@ def _store() -> GraphStore:
 def _read_query() -> tuple[str | None, Response | None]:
     if request.method == "POST":
         media = (request.mimetype or "").lower()
+        charset = (request.mimetype_params.get("charset") or "utf-8").lower()
+        if charset not in ("utf-8", "utf8"):
+            return None, _text(400, f"the query must be UTF-8, not {charset}")
         if media == "application/sparql-query":
             try:
                 return request.get_data().decode("utf-8"), None
@@ -84,19 +87,36 @@ def sparql() -> Response:
     if error is not None:
         return error
     if query is None:
-        return _text(400, "no query: give ?query=… (SPARQL 1.1 Protocol)")
+        if request.method == "POST":
+            return _text(400, "no query: POST query=… or an application/sparql-query body")
+        return _description()
     args = request.args if request.method != "POST" or request.mimetype == "application/sparql-query" \
         else request.form
     default_graphs = args.getlist("default-graph-uri") or None
     named_graphs = args.getlist("named-graph-uri") or None
     try:
         answer = _store().query(query, union_default_graph=True, default_graphs=default_graphs,
-                                named_graphs=named_graphs)
+                                named_graphs=named_graphs, base_iri=request.base_url)
     except QuerySyntaxError as e:
         return _text(400, str(e))
     except CbmkgError as e:
         return _text(500, str(e))
     return respond(answer)
+
+
+def _description() -> Response:
+    """The Service Description, in the RDF format the client accepts (Turtle by default)."""
+    from .description import service_description
+
+    graph = service_description(request.base_url, _store())
+    media = request.accept_mimetypes.best_match(
+        ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"],
+        default="text/turtle") if request.accept_mimetypes else "text/turtle"
+    rdflib_format = {"text/turtle": "turtle", "application/rdf+xml": "xml",
+                     "application/ld+json": "json-ld", "application/n-triples": "nt"}[media]
+    response = Response(graph.serialize(format=rdflib_format), content_type=f"{media}; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 def respond(answer: QueryResult) -> Response:

@@ -96,8 +96,9 @@ class GraphStore(ABC):
         union_default_graph: bool = True,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        base_iri: str | None = None,
     ) -> QueryResult:
-        """Run a SPARQL query.
+        """Run a SPARQL query (relative IRIs resolve against ``base_iri``).
 
         With ``union_default_graph`` (the default) the default graph is the union of every
         named graph; ``default_graphs``/``named_graphs`` give an explicit dataset instead,

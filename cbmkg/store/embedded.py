@@ -38,8 +38,8 @@ GEN_PREFIX = "gen-"
 
 
 def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[str] | None,
-               named_graphs: Sequence[str] | None) -> QueryResult:
-    kwargs: dict[str, object] = {}
+               named_graphs: Sequence[str] | None, base_iri: str | None = None) -> QueryResult:
+    kwargs: dict[str, object] = {"base_iri": base_iri} if base_iri else {}
     if default_graphs is not None:
         kwargs["default_graph"] = [NamedNode(g) for g in default_graphs] or DefaultGraph()
     elif union:
@@ -122,8 +122,9 @@ class EmbeddedStore(GraphStore):
     # -- reading ---------------------------------------------------------------------------
     def query(self, sparql: str, *, union_default_graph: bool = True,
               default_graphs: Sequence[str] | None = None,
-              named_graphs: Sequence[str] | None = None) -> QueryResult:
-        return _run_query(self._store, sparql, union_default_graph, default_graphs, named_graphs)
+              named_graphs: Sequence[str] | None = None, base_iri: str | None = None) -> QueryResult:
+        return _run_query(self._store, sparql, union_default_graph, default_graphs, named_graphs,
+                          base_iri)
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, NamedNode))

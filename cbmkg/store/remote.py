@@ -77,7 +77,9 @@ class RemoteStore(GraphStore):
     # -- reading ---------------------------------------------------------------------------
     def query(self, sparql: str, *, union_default_graph: bool = True,
               default_graphs: Sequence[str] | None = None,
-              named_graphs: Sequence[str] | None = None) -> QueryResult:
+              named_graphs: Sequence[str] | None = None, base_iri: str | None = None) -> QueryResult:
+        if base_iri:  # a later BASE in the query itself still wins
+            sparql = f"BASE <{NamedNode(base_iri).value}>\n{sparql}"
         form: list[tuple[str, str]] = [("query", sparql)]
         if default_graphs is None and union_default_graph:
             default_graphs = self.graphs()

@@ -49,6 +49,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("workers", 2, "Worker processes of `cbmkg serve`.", int),
     Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before it is stopped.", float),
     Setting("result_limit", 100000, "Most rows or triples one answer carries (announced when hit).", int),
+    Setting("service_allowlist", "",
+            "Space-separated IRI prefixes a SPARQL SERVICE clause may call (empty: none).", str),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -72,6 +74,7 @@ class Config:
     workers: int
     query_timeout: float
     result_limit: int
+    service_allowlist: str
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Config:

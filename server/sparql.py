@@ -14,6 +14,8 @@ from pyoxigraph import QueryBoolean, QueryResultsFormat, RdfFormat
 from cbmkg.errors import CbmkgError, QuerySyntaxError
 from cbmkg.store import GraphStore, QueryResult
 
+from .safety import refused_services
+
 blueprint = Blueprint("sparql", __name__)
 
 RESULTS = {
@@ -92,8 +94,18 @@ def sparql() -> Response:
         return _description()
     args = request.args if request.method != "POST" or request.mimetype == "application/sparql-query" \
         else request.form
-    default_graphs = args.getlist("default-graph-uri") or None
-    named_graphs = args.getlist("named-graph-uri") or None
+    config = current_app.config["CBMKG"]
+    refusal = refused_services(query, tuple(config.service_allowlist.split()))
+    if refusal:
+        return _text(403, refusal)
+    return _execute(query, args.getlist("default-graph-uri") or None,
+                    args.getlist("named-graph-uri") or None)
+
+
+def _execute(query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Response:
+    """Run and write the answer in a frame of its own. pyoxigraph's answers must die in the
+    thread that made them; the safety check's parser keeps tracebacks (and so the caller's
+    frame) alive for a while, so the answer must not be a local of that frame."""
     try:
         answer = _store().query(query, union_default_graph=True, default_graphs=default_graphs,
                                 named_graphs=named_graphs, base_iri=request.base_url)

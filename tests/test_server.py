@@ -160,3 +160,44 @@ def test_cbmkg_serve_runs_waitress(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_service_is_refused_without_any_outbound_connection(base: str) -> None:
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    queries = [
+        f"SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+        f"SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{port}/x> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE { BIND(<http://127.0.0.1:1/> AS ?e) SERVICE ?e { ?s ?p ?o } }",
+        f"select * where {{ service <http://127.0.0.1:{port}/y> {{ ?s ?p ?o }} }}",
+    ]
+    try:
+        for query in queries:
+            answer = requests.get(base + "/sparql", params={"query": query}, timeout=10)
+            assert answer.status_code == 403, (query, answer.text)
+            assert "not allowed" in answer.text
+        with pytest.raises(TimeoutError):
+            listener.accept()  # nobody called
+    finally:
+        listener.close()
+    # a string that merely contains the word is a normal query
+    ok = requests.get(base + "/sparql", params={"query": 'ASK { FILTER("SERVICE" = "SERVICE") }'},
+                      headers={"Accept": "application/sparql-results+json"}, timeout=10)
+    assert ok.status_code == 200 and ok.json()["boolean"] is True
+
+
+def test_load_and_updates_change_nothing(base: str, store: EmbeddedStore) -> None:
+    before = store.count()
+    for request in ({"params": {"query": "LOAD <http://127.0.0.1:1/data.ttl>"}},
+                    {"params": {"update": "CLEAR ALL"}},
+                    {"data": {"update": "DROP ALL"}, "method": "post"},
+                    {"params": {"query": "CLEAR ALL"}}):
+        method = request.pop("method", "get")
+        answer = requests.request(method, base + "/sparql", timeout=10, **request)
+        assert answer.status_code == 400, answer.text
+    assert store.count() == before

@@ -24,10 +24,11 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
         app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
 
-    from . import named, sparql
+    from . import manners, named, sparql
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(named.blueprint)
+    manners.install(app)
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:

@@ -201,3 +201,22 @@ def test_load_and_updates_change_nothing(base: str, store: EmbeddedStore) -> Non
         answer = requests.request(method, base + "/sparql", timeout=10, **request)
         assert answer.status_code == 400, answer.text
     assert store.count() == before
+
+
+def test_etag_metrics_and_query_log(base: str, caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    url = base + "/sparql"
+    params = {"query": SELECT, "format": "json"}
+    with caplog.at_level(logging.INFO, logger="cbmkg.server.queries"):
+        first = requests.get(url, params=params, timeout=10)
+    etag = first.headers["ETag"]
+    again = requests.get(url, params=params, headers={"If-None-Match": etag}, timeout=10)
+    assert again.status_code == 304 and again.text == ""
+    other = requests.get(url, params={**params, "format": "csv"}, headers={"If-None-Match": etag}, timeout=10)
+    assert other.status_code == 200 and other.headers["ETag"] != etag
+    metrics = requests.get(base + "/metrics", timeout=10).text
+    assert 'cbmkg_http_requests_total{endpoint="sparql.sparql",status="200"}' in metrics
+    assert "cbmkg_store_triples " in metrics
+    logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "cbmkg.server.queries"]
+    assert logged and logged[0]["status"] == 200 and logged[0]["event"] == "query"

@@ -123,6 +123,10 @@ class GraphStore(ABC):
     def export(self, output: BinaryIO, format: RdfFormat = RdfFormat.N_QUADS) -> None:
         """Write every quad of the store (N-Quads or TriG)."""
 
+    def version(self) -> str | None:
+        """An identifier that changes whenever the data changes (for ETags), if known."""
+        return None
+
     def drop_graph(self, graph: str) -> None:
         self.update(f"DROP SILENT GRAPH <{graph}>")
 

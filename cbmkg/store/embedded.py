@@ -63,6 +63,7 @@ class EmbeddedStore(GraphStore):
         self.home = home
         self._store = store
         self._generation = generation
+        self._changes = 0  # in memory: bumped by every write
 
     # -- opening ---------------------------------------------------------------------------
     @classmethod
@@ -114,6 +115,11 @@ class EmbeddedStore(GraphStore):
     def generation(self) -> str | None:
         return self._generation
 
+    def version(self) -> str | None:
+        if self.home is not None:
+            return self._generation
+        return f"memory-{id(self._store)}-{self._changes}"
+
     @property
     def raw(self) -> Store:
         """The pyoxigraph Store (read-only on disk), for callers that need its full API."""
@@ -139,6 +145,7 @@ class EmbeddedStore(GraphStore):
     def update(self, sparql: str) -> None:
         if self.home is None:
             _run_update(self._store, sparql)
+            self._changes += 1
             return
         build = self.begin()
         try:
@@ -155,6 +162,7 @@ class EmbeddedStore(GraphStore):
 
     def _publish_memory(self, store: Store) -> None:
         self._store = store
+        self._changes += 1
 
 
 def _run_update(store: Store, sparql: str) -> None:

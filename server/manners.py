@@ -1,0 +1,78 @@
+"""What every answer of the server carries or is counted in: ETags tied to the dataset's
+version (and 304 for an unchanged answer), Prometheus metrics at ``/metrics``, and one
+structured log line per SPARQL request."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections import Counter
+
+from flask import Flask, Response, current_app, g, request
+
+log = logging.getLogger("cbmkg.server.queries")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests: Counter[tuple[str, int]] = Counter()
+        self.seconds: Counter[str] = Counter()
+
+    def count(self, endpoint: str, status: int, seconds: float) -> None:
+        with self.lock:
+            self.requests[(endpoint, status)] += 1
+            self.seconds[endpoint] += seconds
+
+    def text(self, triples: int) -> str:
+        lines = ["# HELP cbmkg_http_requests_total HTTP requests by endpoint and status.",
+                 "# TYPE cbmkg_http_requests_total counter"]
+        with self.lock:
+            for (endpoint, status), n in sorted(self.requests.items()):
+                lines.append(f'cbmkg_http_requests_total{{endpoint="{endpoint}",status="{status}"}} {n}')
+            lines += ["# HELP cbmkg_http_request_seconds_total Time spent answering, by endpoint.",
+                      "# TYPE cbmkg_http_request_seconds_total counter"]
+            for endpoint, s in sorted(self.seconds.items()):
+                lines.append(f'cbmkg_http_request_seconds_total{{endpoint="{endpoint}"}} {s:.6f}')
+        lines += ["# HELP cbmkg_store_triples Quads in the store's named graphs.",
+                  "# TYPE cbmkg_store_triples gauge", f"cbmkg_store_triples {triples}"]
+        return "\n".join(lines) + "\n"
+
+
+def install(app: Flask) -> None:
+    metrics = Metrics()
+    app.extensions["cbmkg.metrics"] = metrics
+
+    @app.before_request
+    def _start() -> Response | None:
+        g.started = time.perf_counter()
+        version = current_app.extensions["cbmkg.store"].version()
+        if version and request.method in ("GET", "HEAD") and request.endpoint != "metrics":
+            key = "|".join((version, request.full_path, request.headers.get("Accept", "")))
+            g.etag = hashlib.sha1(key.encode()).hexdigest()[:20]
+            if g.etag in request.if_none_match:
+                return Response(status=304, headers={"ETag": f'"{g.etag}"', "Vary": "Accept"})
+        return None
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        seconds = time.perf_counter() - g.get("started", time.perf_counter())
+        metrics.count(request.endpoint or "unknown", response.status_code, seconds)
+        if g.get("etag") and response.status_code == 200:
+            response.set_etag(g.etag)
+        if request.endpoint in ("sparql.sparql", "named.run"):
+            log.info(json.dumps({
+                "event": "query", "endpoint": request.endpoint, "method": request.method,
+                "status": response.status_code, "ms": round(seconds * 1000, 2),
+                "bytes": response.calculate_content_length(),
+                "query_sha1": hashlib.sha1((request.values.get("query") or request.path)
+                                           .encode()).hexdigest()[:12]}))
+        return response
+
+    @app.get("/metrics")
+    def metrics_page() -> Response:
+        triples = current_app.extensions["cbmkg.store"].count()
+        return Response(metrics.text(triples), mimetype="text/plain; version=0.0.4")

@@ -24,10 +24,11 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
         app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
 
-    from . import manners, named, sparql
+    from . import manners, named, pages, sparql
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(named.blueprint)
+    app.register_blueprint(pages.blueprint)
     manners.install(app)
 
     @app.get("/healthz")

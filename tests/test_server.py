@@ -220,3 +220,23 @@ def test_etag_metrics_and_query_log(base: str, caplog: pytest.LogCaptureFixture)
     assert "cbmkg_store_triples " in metrics
     logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == "cbmkg.server.queries"]
     assert logged and logged[0]["status"] == 200 and logged[0]["event"] == "query"
+
+
+def test_iris_dereference_for_browsers_and_linked_data_clients(base: str) -> None:
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDFS
+
+    thing = base + "/id/actor/UKR"
+    seen = requests.get(thing, allow_redirects=False, timeout=10)
+    assert seen.status_code == 303 and seen.headers["Location"].endswith("/doc/id/actor/UKR")
+    graph = Graph().parse(thing)  # rdflib asks for RDF and follows the 303
+    ukraine = URIRef("https://w3id.org/cbmkg/id/actor/UKR")
+    assert (ukraine, RDFS.label, Literal("Ukraine", lang="en")) in graph
+    assert any(graph.subjects(None, ukraine)), "statements pointing at Ukraine (its reply) are included"
+    page = requests.get(thing, headers={"Accept": "text/html,*/*;q=0.8"}, timeout=10)
+    assert page.headers["Content-Type"].startswith("text/html")
+    assert "Ukraine@en" in page.text and 'href="/doc/graph/' in page.text
+    missing = requests.get(base + "/doc/id/actor/NOWHERE", timeout=10)
+    assert missing.status_code == 404 and "NOWHERE" in missing.text
+    bad = requests.get(base + "/doc/id/a%3Eb", timeout=10)
+    assert bad.status_code == 400

@@ -1,0 +1,87 @@
+"""Dereferenceable IRIs. ``/id/X`` and ``/graph/X`` name things (a party, a paragraph, a
+claim, a graph), so they answer ``303 See Other`` to ``/doc/id/X``, the document about
+the thing (httpRange-14). That document is negotiated: an HTML page for a browser, any
+RDF format for a linked-data client (``Accept`` or ``format``), both holding what the
+store says about the IRI (its statements) and what points at it, with the named graph
+each statement comes from, so a reader can follow the source of every fact."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+
+from cbmkg.namespaces import BASE
+from cbmkg.results import short
+
+from .sparql import GRAPHS, _store, _text, respond
+
+blueprint = Blueprint("pages", __name__)
+
+ROOTS = ("id", "graph")
+LIMIT = 2000  # statements per direction on one page; the rest is one SPARQL query away
+
+
+def _iri(root: str, rest: str) -> str:
+    return f"{BASE}{root}/{rest}"
+
+
+def _local(term: Any) -> dict[str, str]:
+    """A term for the page: its label, and a link (local for the project's IRIs)."""
+    value = getattr(term, "value", "")
+    text = short(term)
+    link = ""
+    if type(term).__name__ == "NamedNode":
+        link = "/doc/" + value[len(BASE):] if value.startswith(BASE) and \
+            value[len(BASE):].split("/", 1)[0] in ROOTS else value
+    return {"text": text, "link": link, "iri": value}
+
+
+@blueprint.get("/<any(id, graph):root>/<path:rest>")
+def thing(root: str, rest: str) -> Response:
+    target = url_for("pages.document", root=root, rest=rest)
+    if request.query_string:
+        target += "?" + request.query_string.decode("ascii", "replace")
+    return redirect(target, code=303)
+
+
+@blueprint.get("/doc/<any(id, graph):root>/<path:rest>")
+def document(root: str, rest: str) -> Response:
+    iri = _iri(root, rest)
+    if "<" in iri or ">" in iri or " " in iri:
+        return _text(400, f"not an IRI: {iri!r}")
+    store = _store()
+    if not store.query(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"):
+        return _text(404, f"the store says nothing about <{iri}>")
+    html_wanted = not request.values.get("format") and request.accept_mimetypes.best_match(
+        ["text/html", *GRAPHS], default="text/turtle") == "text/html"
+    if not html_wanted:
+        return _rdf(iri)
+    outgoing, incoming = _rows(iri)
+    page = render_template("resource.html", iri=iri, outgoing=outgoing, incoming=incoming,
+                           limit=LIMIT, formats=["turtle", "jsonld", "nt", "rdfxml"])
+    response = Response(page, content_type="text/html; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _rdf(iri: str) -> Response:
+    """Written in a frame of its own: pyoxigraph answers must not outlive the request thread."""
+    answer = _store().query(
+        f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ {{ <{iri}> ?p ?o }} UNION "
+        f"{{ ?s ?q <{iri}> }} }} LIMIT {2 * LIMIT}")
+    return respond(answer)
+
+
+def _rows(iri: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    store = _store()
+    outgoing = [{"p": _local(s["p"]), "o": _local(s["o"]), "g": _local(s["g"])}
+                for s in store.query(  # type: ignore[union-attr]
+                    f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} "
+                    f"ORDER BY ?p ?o LIMIT {LIMIT}", union_default_graph=False)]
+    incoming = [{"s": _local(s["s"]), "p": _local(s["p"]), "g": _local(s["g"])}
+                for s in store.query(  # type: ignore[union-attr]
+                    f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} "
+                    f"ORDER BY ?p ?s LIMIT {LIMIT}", union_default_graph=False)]
+    current_app.logger.debug("page %s: %d out, %d in", iri, len(outgoing), len(incoming))
+    return outgoing, incoming

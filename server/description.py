@@ -1,10 +1,12 @@
-"""The SPARQL 1.1 Service Description of the endpoint (answered to a GET without a query)."""
+"""What the endpoint says about itself: the SPARQL 1.1 Service Description (answered to a
+GET without a query) and a VoID description of the dataset (``/.well-known/void``)."""
 
 from __future__ import annotations
 
-from rdflib import BNode, Graph, Namespace, URIRef
-from rdflib.namespace import RDF
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, VOID, XSD
 
+from cbmkg.namespaces import BASE, ID, PREFIXES
 from cbmkg.store import GraphStore
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -34,4 +36,32 @@ def service_description(endpoint: str, store: GraphStore) -> Graph:
         g.add((dataset, SD.namedGraph, named))
         g.add((named, RDF.type, SD.NamedGraph))
         g.add((named, SD.name, URIRef(name)))
+    return g
+
+
+def void_description(site: str, store: GraphStore) -> Graph:
+    """The dataset as VoID: its SPARQL endpoint, URI space, vocabularies, triple counts, and
+    one subset per named graph with its own count, so a client can size what it asks for."""
+    g = Graph()
+    g.bind("void", VOID)
+    g.bind("dct", DCTERMS)
+    dataset = URIRef(BASE + "dataset")
+    g.add((dataset, RDF.type, VOID.Dataset))
+    g.add((dataset, DCTERMS.title, Literal("cbmkg: the knowledge graph of confidence-building measures", lang="en")))
+    g.add((dataset, VOID.sparqlEndpoint, URIRef(site.rstrip("/") + "/sparql")))
+    g.add((dataset, VOID.uriSpace, Literal(str(ID))))
+    g.add((dataset, VOID.exampleResource, ID["actor/UKR"]))
+    for namespace in sorted(set(PREFIXES.values())):
+        g.add((dataset, VOID.vocabulary, URIRef(namespace)))
+    counts = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                         union_default_graph=False)
+    total = 0
+    for row in counts:  # type: ignore[union-attr]
+        n = int(row["n"].value)
+        total += n
+        subset = URIRef(row["g"].value)
+        g.add((dataset, VOID.subset, subset))
+        g.add((subset, RDF.type, VOID.Dataset))
+        g.add((subset, VOID.triples, Literal(n, datatype=XSD.integer)))
+    g.add((dataset, VOID.triples, Literal(total, datatype=XSD.integer)))
     return g

@@ -14,7 +14,8 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from cbmkg.namespaces import BASE
 from cbmkg.results import short
 
-from .sparql import GRAPHS, _store, _text, respond
+from .description import void_description
+from .sparql import GRAPHS, _store, _text, rdflib_response, respond
 
 blueprint = Blueprint("pages", __name__)
 
@@ -35,6 +36,11 @@ def _local(term: Any) -> dict[str, str]:
         link = "/doc/" + value[len(BASE):] if value.startswith(BASE) and \
             value[len(BASE):].split("/", 1)[0] in ROOTS else value
     return {"text": text, "link": link, "iri": value}
+
+
+@blueprint.get("/.well-known/void")
+def void() -> Response:
+    return rdflib_response(void_description(request.host_url, _store()))
 
 
 @blueprint.get("/<any(id, graph):root>/<path:rest>")

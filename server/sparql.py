@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import QueryBoolean, QueryResultsFormat, RdfFormat
+from rdflib import Graph
 
 from cbmkg.errors import CbmkgError, QuerySyntaxError
 from cbmkg.store import GraphStore, QueryResult
@@ -120,7 +121,11 @@ def _description() -> Response:
     """The Service Description, in the RDF format the client accepts (Turtle by default)."""
     from .description import service_description
 
-    graph = service_description(request.base_url, _store())
+    return rdflib_response(service_description(request.base_url, _store()))
+
+
+def rdflib_response(graph: Graph) -> Response:
+    """An rdflib graph in the RDF format the client accepts (Turtle by default)."""
     media = request.accept_mimetypes.best_match(
         ["text/turtle", "application/rdf+xml", "application/ld+json", "application/n-triples"],
         default="text/turtle") if request.accept_mimetypes else "text/turtle"
@@ -128,6 +133,7 @@ def _description() -> Response:
                      "application/ld+json": "json-ld", "application/n-triples": "nt"}[media]
     response = Response(graph.serialize(format=rdflib_format), content_type=f"{media}; charset=utf-8")
     response.headers["Vary"] = "Accept"
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 

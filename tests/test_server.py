@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from werkzeug.serving import make_server
 
 from cbmkg.config import ROOT, load_config
@@ -240,3 +240,13 @@ def test_iris_dereference_for_browsers_and_linked_data_clients(base: str) -> Non
     assert missing.status_code == 404 and "NOWHERE" in missing.text
     bad = requests.get(base + "/doc/id/a%3Eb", timeout=10)
     assert bad.status_code == 400
+
+
+def test_void_counts_every_named_graph(base: str, store: EmbeddedStore) -> None:
+    from rdflib.namespace import VOID
+
+    void = Graph().parse(data=requests.get(base + "/.well-known/void", timeout=10).text, format="turtle")
+    subsets = {str(s): int(n) for s in void.objects(None, VOID.subset) for n in void.objects(s, VOID.triples)}
+    assert set(subsets) == set(store.graphs())
+    assert sum(subsets.values()) == store.count()
+    assert (None, VOID.sparqlEndpoint, URIRef(base + "/sparql")) in void

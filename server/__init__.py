@@ -14,6 +14,8 @@ from flask import Flask
 from cbmkg.config import Config, load_config
 from cbmkg.store import GraphStore, open_store
 
+from .workers import runner_for
+
 
 def create_app(config: Config | None = None, store: GraphStore | None = None,
                test_config: dict[str, Any] | None = None) -> Flask:
@@ -23,6 +25,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     if test_config:
         app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
+    app.extensions["cbmkg.runner"] = runner_for(app.extensions["cbmkg.store"], config.workers)
 
     from . import manners, named, pages, sparql
 
@@ -34,6 +37,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:
         current = app.extensions["cbmkg.store"]
-        return {"ok": True, "store": current.kind, "graphs": len(current.graphs())}, 200
+        return {"ok": True, "store": current.kind, "graphs": len(current.graphs()),
+                "workers": app.extensions["cbmkg.runner"].pids()}, 200
 
     return app

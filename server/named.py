@@ -9,9 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from cbmkg.catalogue import Catalogue
-from cbmkg.errors import NamedQueryError, QuerySyntaxError
+from cbmkg.errors import NamedQueryError
 
-from .sparql import _store, _text, respond
+from .answers import Job
+from .sparql import _text, run_job
 
 blueprint = Blueprint("named", __name__)
 
@@ -40,9 +41,7 @@ def run(name: str) -> Response:
                         status=404, mimetype="application/json")
     values = {k: v for k, v in request.args.items() if k != "format"}
     try:
-        answer = _store().query(query.bind(values))
+        text = query.bind(values)
     except NamedQueryError as e:
         return _text(400, str(e))
-    except QuerySyntaxError as e:
-        return _text(500, f"the named query {name} does not parse: {e}")
-    return respond(answer)
+    return run_job(Job(text))

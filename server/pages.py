@@ -14,8 +14,9 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from cbmkg.namespaces import BASE
 from cbmkg.results import short
 
+from .answers import GRAPHS, Job
 from .description import void_description
-from .sparql import GRAPHS, _store, _text, rdflib_response, respond
+from .sparql import _store, _text, rdflib_response, run_job
 
 blueprint = Blueprint("pages", __name__)
 
@@ -72,11 +73,9 @@ def document(root: str, rest: str) -> Response:
 
 
 def _rdf(iri: str) -> Response:
-    """Written in a frame of its own: pyoxigraph answers must not outlive the request thread."""
-    answer = _store().query(
+    return run_job(Job(
         f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }} WHERE {{ {{ <{iri}> ?p ?o }} UNION "
-        f"{{ ?s ?q <{iri}> }} }} LIMIT {2 * LIMIT}")
-    return respond(answer)
+        f"{{ ?s ?q <{iri}> }} }} LIMIT {2 * LIMIT}"))
 
 
 def _rows(iri: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

@@ -8,43 +8,17 @@ Updates are never executed here.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import Blueprint, Response, current_app, request
-from pyoxigraph import QueryBoolean, QueryResultsFormat, RdfFormat
 from rdflib import Graph
 
-from cbmkg.errors import CbmkgError, QuerySyntaxError
-from cbmkg.store import GraphStore, QueryResult
+from cbmkg.store import GraphStore
 
+from .answers import Answer, Job
 from .safety import refused_services
 
 blueprint = Blueprint("sparql", __name__)
-
-RESULTS = {
-    "application/sparql-results+json": QueryResultsFormat.JSON,
-    "application/sparql-results+xml": QueryResultsFormat.XML,
-    "text/csv": QueryResultsFormat.CSV,
-    "text/tab-separated-values": QueryResultsFormat.TSV,
-    "application/json": QueryResultsFormat.JSON,
-}
-GRAPHS = {
-    "text/turtle": RdfFormat.TURTLE,
-    "application/n-triples": RdfFormat.N_TRIPLES,
-    "application/rdf+xml": RdfFormat.RDF_XML,
-    "application/ld+json": RdfFormat.JSON_LD,
-    "application/n-quads": RdfFormat.N_QUADS,
-    "application/trig": RdfFormat.TRIG,
-    "text/n3": RdfFormat.TURTLE,  # Turtle is N3 without its extensions
-    "text/rdf+n3": RdfFormat.TURTLE,
-}
-# short names for the ``format`` parameter (the ones SPARQLWrapper and YASGUI send too)
-SHORT_RESULTS = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
-                 "csv": "text/csv", "tsv": "text/tab-separated-values"}
-SHORT_GRAPHS = {"turtle": "text/turtle", "ttl": "text/turtle", "n3": "text/turtle",
-                "nt": "application/n-triples", "ntriples": "application/n-triples",
-                "xml": "application/rdf+xml", "rdfxml": "application/rdf+xml",
-                "json-ld": "application/ld+json", "jsonld": "application/ld+json",
-                "json": "application/ld+json", "nquads": "application/n-quads", "trig": "application/trig"}
-
 
 def _text(status: int, message: str) -> Response:
     return Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
@@ -104,17 +78,28 @@ def sparql() -> Response:
 
 
 def _execute(query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Response:
-    """Run and write the answer in a frame of its own. pyoxigraph's answers must die in the
-    thread that made them; the safety check's parser keeps tracebacks (and so the caller's
-    frame) alive for a while, so the answer must not be a local of that frame."""
-    try:
-        answer = _store().query(query, union_default_graph=True, default_graphs=default_graphs,
-                                named_graphs=named_graphs, base_iri=request.base_url)
-    except QuerySyntaxError as e:
-        return _text(400, str(e))
-    except CbmkgError as e:
-        return _text(500, str(e))
-    return respond(answer)
+    return run_job(Job(query, default_graphs, named_graphs, base_iri=request.base_url))
+
+
+def run_job(job: Job) -> Response:
+    """Run a job where queries run (a worker process, or this thread for memory and remote
+    stores) with the format asked for, the timeout and the result cap of the configuration."""
+    config = current_app.config["CBMKG"]
+    job = replace(job, format=request.values.get("format") or None,
+                  accept=request.headers.get("Accept") or None, limit=config.result_limit)
+    _store()  # follow a new generation here too (ETags, pages)
+    return to_response(current_app.extensions["cbmkg.runner"].run(job, config.query_timeout))
+
+
+def to_response(answer: Answer) -> Response:
+    response = Response(answer.body, status=answer.status,
+                        content_type=f"{answer.media}; charset=utf-8")
+    response.headers.update(answer.headers)
+    if answer.status == 200:
+        response.headers["Vary"] = "Accept"
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        response.headers["Access-Control-Expose-Headers"] = "Cbmkg-Truncated, Cbmkg-Result-Limit, Warning"
+    return response
 
 
 def _description() -> Response:
@@ -132,31 +117,6 @@ def rdflib_response(graph: Graph) -> Response:
     rdflib_format = {"text/turtle": "turtle", "application/rdf+xml": "xml",
                      "application/ld+json": "json-ld", "application/n-triples": "nt"}[media]
     response = Response(graph.serialize(format=rdflib_format), content_type=f"{media}; charset=utf-8")
-    response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    return response
-
-
-def respond(answer: QueryResult) -> Response:
-    """The answer in the format asked for (``format``) or accepted (``Accept``, q-values)."""
-    is_graph = not (isinstance(answer, QueryBoolean) or hasattr(answer, "variables"))
-    offered = GRAPHS if is_graph else RESULTS
-    wanted = request.values.get("format")
-    if wanted:
-        media = (SHORT_GRAPHS if is_graph else SHORT_RESULTS).get(wanted, wanted)
-        if media not in offered:
-            return _text(406, f"format {wanted!r} is not offered for this answer "
-                              f"({', '.join(offered)})")
-    else:
-        media = request.accept_mimetypes.best_match(list(offered), default=None) \
-            if request.accept_mimetypes else next(iter(offered))
-        if media is None:
-            return _text(406, f"none of the accepted types is offered ({', '.join(offered)})")
-    try:
-        body = answer.serialize(format=offered[media])  # type: ignore[union-attr,arg-type]
-    except (ValueError, OSError) as e:
-        return _text(500, f"cannot write the answer: {e}")
-    response = Response(body, status=200, content_type=f"{media}; charset=utf-8")
     response.headers["Vary"] = "Accept"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

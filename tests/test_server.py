@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,8 +36,9 @@ EXPECTED = [("ARM", "2020-05-15"), ("COL", "2020-05-28"), ("ECU", "2020-05-31"),
 
 
 @pytest.fixture(scope="module")
-def store() -> EmbeddedStore:
-    s = EmbeddedStore.memory()
+def store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
+    """On disk, as `cbmkg serve` has it, so queries run in the worker processes."""
+    s = EmbeddedStore.open(tmp_path_factory.mktemp("served"), create=True)
     build(s, ROOT / "ontology", [ROOT / "corpus" / "A_75_95-ZH.txt"])
     return s
 
@@ -49,6 +51,7 @@ def base(store: EmbeddedStore) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    app.extensions["cbmkg.runner"].close()
 
 
 def wrapper(base: str, query: str, fmt: str):  # type: ignore[no-untyped-def]
@@ -250,3 +253,49 @@ def test_void_counts_every_named_graph(base: str, store: EmbeddedStore) -> None:
     assert set(subsets) == set(store.graphs())
     assert sum(subsets.values()) == store.count()
     assert (None, VOID.sparqlEndpoint, URIRef(base + "/sparql")) in void
+
+
+@pytest.fixture(scope="module")
+def strict(store: EmbeddedStore) -> Iterator[tuple[str, object]]:
+    """The same store served with a 1.5 s timeout, a 5-row cap and one worker process."""
+    config = load_config({"query_timeout": 1.5, "result_limit": 5, "workers": 1})
+    app = create_app(config, store=store)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", app
+    server.shutdown()
+    app.extensions["cbmkg.runner"].close()
+
+
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+
+
+def test_runaway_query_is_stopped_and_the_next_is_answered(strict: tuple[str, object]) -> None:
+    base, _ = strict
+    (worker,) = requests.get(base + "/healthz", timeout=10).json()["workers"]
+    started = time.monotonic()
+    late = requests.get(base + "/sparql", params={"query": RUNAWAY}, timeout=30)
+    assert late.status_code == 503 and "stopped after 1.5 s" in late.text
+    assert time.monotonic() - started < 5
+    # the process that ran it is gone, so no CPU keeps working for a client that left
+    assert not Path(f"/proc/{worker}").exists()
+    started = time.monotonic()
+    quick = requests.get(base + "/sparql", params={"query": SELECT, "format": "csv"}, timeout=30)
+    assert quick.status_code == 200 and quick.text.startswith("code,date")
+    assert time.monotonic() - started < 5  # the replacement worker answers (start-up included)
+    (replacement,) = requests.get(base + "/healthz", timeout=10).json()["workers"]
+    assert replacement != worker
+
+
+def test_result_cap_is_announced(strict: tuple[str, object]) -> None:
+    base, _ = strict
+    capped = requests.get(base + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o }"},
+                          headers={"Accept": "application/sparql-results+json"}, timeout=30)
+    assert capped.status_code == 200 and len(capped.json()["results"]["bindings"]) == 5
+    assert capped.headers["Cbmkg-Truncated"] == "true" and "cut at 5 rows" in capped.headers["Warning"]
+    graph = requests.get(base + "/sparql", params={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                         headers={"Accept": "application/n-triples"}, timeout=30)
+    assert len(graph.text.strip().splitlines()) == 5 and graph.headers["Cbmkg-Truncated"] == "true"
+    whole = requests.get(base + "/sparql", params={"query": "SELECT * WHERE { VALUES ?x { 1 2 3 } }"},
+                         headers={"Accept": "text/csv"}, timeout=30)
+    assert whole.text.split() == ["x", "1", "2", "3"] and "Cbmkg-Truncated" not in whole.headers

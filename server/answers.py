@@ -1,0 +1,148 @@
+"""Turning a query into the bytes of an HTTP answer, with no Flask in sight, so that the same
+code runs in the server's threads and in its query worker processes (``workers.py``).
+
+A *job* says what to run and what the client accepts; ``answer`` runs it on a store, picks the
+format (``format`` parameter first, then ``Accept`` with q-values), and writes at most
+``limit`` rows or triples. A capped answer is announced in headers, never cut silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pyoxigraph import (
+    QueryBoolean,
+    QueryResultsFormat,
+    RdfFormat,
+    parse_query_results,
+    serialize,
+)
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
+
+from cbmkg.errors import CbmkgError, QuerySyntaxError
+from cbmkg.namespaces import PREFIXES
+from cbmkg.store import GraphStore, QueryResult
+
+RESULTS = {
+    "application/sparql-results+json": QueryResultsFormat.JSON,
+    "application/sparql-results+xml": QueryResultsFormat.XML,
+    "text/csv": QueryResultsFormat.CSV,
+    "text/tab-separated-values": QueryResultsFormat.TSV,
+    "application/json": QueryResultsFormat.JSON,
+}
+GRAPHS = {
+    "text/turtle": RdfFormat.TURTLE,
+    "application/n-triples": RdfFormat.N_TRIPLES,
+    "application/rdf+xml": RdfFormat.RDF_XML,
+    "application/ld+json": RdfFormat.JSON_LD,
+    "application/n-quads": RdfFormat.N_QUADS,
+    "application/trig": RdfFormat.TRIG,
+    "text/n3": RdfFormat.TURTLE,  # Turtle is N3 without its extensions
+    "text/rdf+n3": RdfFormat.TURTLE,
+}
+# short names for the ``format`` parameter (the ones SPARQLWrapper and YASGUI send too)
+SHORT_RESULTS = {"json": "application/sparql-results+json", "xml": "application/sparql-results+xml",
+                 "csv": "text/csv", "tsv": "text/tab-separated-values"}
+SHORT_GRAPHS = {"turtle": "text/turtle", "ttl": "text/turtle", "n3": "text/turtle",
+                "nt": "application/n-triples", "ntriples": "application/n-triples",
+                "xml": "application/rdf+xml", "rdfxml": "application/rdf+xml",
+                "json-ld": "application/ld+json", "jsonld": "application/ld+json",
+                "json": "application/ld+json", "nquads": "application/n-quads", "trig": "application/trig"}
+
+
+@dataclass(frozen=True)
+class Job:
+    query: str
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
+    base_iri: str | None = None
+    format: str | None = None  # the ``format`` parameter, if any
+    accept: str | None = None  # the Accept header, if any
+    limit: int = 100_000
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    media: str = "text/plain"
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def text(cls, status: int, message: str) -> Answer:
+        return cls(status, (message.rstrip() + "\n").encode())
+
+
+def choose_media(is_graph: bool, wanted: str | None, accept: str | None) -> str | Answer:
+    """The media type to answer in, or a 406 answer naming what is offered."""
+    offered = GRAPHS if is_graph else RESULTS
+    if wanted:
+        media = (SHORT_GRAPHS if is_graph else SHORT_RESULTS).get(wanted, wanted)
+        if media not in offered:
+            return Answer.text(406, f"format {wanted!r} is not offered for this answer "
+                                    f"({', '.join(offered)})")
+        return media
+    if not accept:
+        return next(iter(offered))
+    best = parse_accept_header(accept, MIMEAccept).best_match(list(offered), default=None)
+    if best is None:
+        return Answer.text(406, f"none of the accepted types is offered ({', '.join(offered)})")
+    return best
+
+
+def answer(store: GraphStore, job: Job) -> Answer:
+    try:
+        result = store.query(job.query, union_default_graph=True, default_graphs=job.default_graphs,
+                             named_graphs=job.named_graphs, base_iri=job.base_iri)
+    except QuerySyntaxError as e:
+        return Answer.text(400, str(e))
+    except CbmkgError as e:
+        return Answer.text(500, str(e))
+    return write(result, job)
+
+
+def write(result: QueryResult, job: Job) -> Answer:
+    """The answer in the chosen format, capped at ``job.limit`` rows or triples."""
+    is_graph = not (isinstance(result, QueryBoolean) or hasattr(result, "variables"))
+    media = choose_media(is_graph, job.format, job.accept)
+    if isinstance(media, Answer):
+        return media
+    offered = GRAPHS if is_graph else RESULTS
+    headers = {"Cbmkg-Result-Limit": str(job.limit)}
+    try:
+        if isinstance(result, QueryBoolean):
+            body = result.serialize(format=offered[media])
+        else:
+            items, truncated = _take(result, job.limit)
+            if truncated:
+                headers["Cbmkg-Truncated"] = "true"
+                headers["Warning"] = f'199 cbmkg "answer cut at {job.limit} ' \
+                                     f'{"triples" if is_graph else "rows"} (result_limit)"'
+            if is_graph:
+                body = serialize(items, format=offered[media],  # type: ignore[arg-type]
+                                 prefixes=PREFIXES if offered[media] is RdfFormat.TURTLE else None)
+            else:
+                body = _solutions(result.variables, items)\
+                    .serialize(format=offered[media])  # type: ignore[union-attr]
+    except (ValueError, OSError, SyntaxError) as e:
+        return Answer.text(500, f"cannot write the answer: {e}")
+    return Answer(200, body or b"", media, headers)
+
+
+def _take(result: QueryResult, limit: int) -> tuple[list, bool]:  # type: ignore[type-arg]
+    items = []
+    for item in result:  # type: ignore[union-attr]
+        if len(items) == limit:
+            return items, True
+        items.append(item)
+    return items, False
+
+
+def _solutions(variables: list, rows: list) -> QueryResult:  # type: ignore[type-arg]
+    """Rows already read, as pyoxigraph solutions again, so its writers (all four W3C
+    formats) write them: through SPARQL TSV, whose cells are N-Triples terms as pyoxigraph
+    prints them."""
+    lines = ["\t".join(str(v) for v in variables)]
+    lines += ["\t".join("" if row[v] is None else str(row[v]) for v in variables) for row in rows]
+    return parse_query_results("\n".join(lines) + "\n", format=QueryResultsFormat.TSV)

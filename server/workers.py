@@ -1,0 +1,171 @@
+"""Where SPARQL queries run: in worker processes, so that a query past its time is really
+stopped (its process is killed; Oxigraph cannot interrupt a query inside a thread) and the
+other workers keep answering.
+
+Each worker opens the embedded store read-only and follows new generations by itself. A
+worker that is killed or dies is replaced in the background. A store that lives in memory
+(tests) or on another server has nothing to open in a second process: ``InlineRunner`` runs
+those queries in the request's thread (a remote store has its own timeout).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from typing import Any
+
+from cbmkg.errors import CbmkgError
+from cbmkg.store import GraphStore
+
+from .answers import Answer, Job, answer
+
+log = logging.getLogger("cbmkg.server.workers")
+_context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+
+
+def _work(conn: Connection, home: str) -> None:
+    """A worker's life: open the store, answer jobs until told to stop."""
+    from cbmkg.store import EmbeddedStore
+
+    try:
+        store = EmbeddedStore.open(home)
+    except CbmkgError as e:
+        conn.send(Answer.text(500, str(e)))
+        return
+    conn.send(Answer(200, b"ready"))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, KeyboardInterrupt):
+            return
+        if job is None:
+            return
+        try:
+            store.refresh()  # a build may have published a newer generation
+            conn.send(answer(store, job))
+        except CbmkgError as e:
+            conn.send(Answer.text(500, str(e)))
+
+
+class QueryTimeout(CbmkgError):
+    pass
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+
+
+class InlineRunner:
+    """Runs queries in the calling thread (memory and remote stores)."""
+
+    def __init__(self, store: GraphStore):
+        self.store = store
+
+    def run(self, job: Job, timeout: float) -> Answer:
+        return answer(self.store, job)
+
+    def pids(self) -> list[int]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+class WorkerPool:
+    """``size`` processes answering jobs from one on-disk store."""
+
+    def __init__(self, home: str, size: int):
+        self.home = home
+        self.idle: queue.Queue[_Worker] = queue.Queue()
+        self.lock = threading.Lock()
+        self.live: set[int] = set()
+        self.closed = False
+        starting = [self._spawn() for _ in range(max(1, size))]
+        for worker in starting:
+            self._ready(worker)
+
+    def _spawn(self) -> _Worker:
+        parent, child = _context.Pipe()
+        process = _context.Process(target=_work, args=(child, self.home), daemon=True,
+                                   name="cbmkg-query-worker")
+        process.start()
+        child.close()
+        return _Worker(process, parent)
+
+    def _ready(self, worker: _Worker) -> None:
+        hello = worker.conn.recv()
+        if hello.status != 200:
+            worker.process.join()
+            raise CbmkgError(f"a query worker could not start: {hello.body.decode().strip()}")
+        with self.lock:
+            self.live.add(worker.process.pid)
+        self.idle.put(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        """Kill a worker and start another in the background (the caller answers at once)."""
+        worker.process.kill()
+        worker.process.join()
+        worker.conn.close()
+        with self.lock:
+            self.live.discard(worker.process.pid)
+        if self.closed:
+            return
+
+        def start() -> None:
+            try:
+                self._ready(self._spawn())
+            except (CbmkgError, EOFError, OSError) as e:
+                log.error("cannot replace a query worker: %s", e)
+
+        threading.Thread(target=start, daemon=True).start()
+
+    def run(self, job: Job, timeout: float) -> Answer:
+        deadline = time.monotonic() + timeout
+        try:
+            worker = self.idle.get(timeout=timeout)
+        except queue.Empty:
+            return Answer.text(503, f"every query worker stayed busy for {timeout:g} s; try again")
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                self._replace(worker)
+                return Answer.text(503, f"query stopped after {timeout:g} s (query_timeout)")
+            result: Answer = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            self._replace(worker)
+            return Answer.text(500, "the query worker died while answering")
+        self.idle.put(worker)
+        return result
+
+    def pids(self) -> list[int]:
+        with self.lock:
+            return sorted(self.live)
+
+    def close(self) -> None:
+        self.closed = True
+        while True:
+            try:
+                worker = self.idle.get_nowait()
+            except queue.Empty:
+                break
+            try:
+                worker.conn.send(None)
+            except OSError:
+                pass
+            worker.process.join(timeout=2)
+            if worker.process.is_alive():
+                worker.process.kill()
+
+
+def runner_for(store: GraphStore, size: int) -> InlineRunner | WorkerPool:
+    home = getattr(store, "home", None)
+    if store.kind == "embedded" and home is not None and size > 0:
+        return WorkerPool(str(home), size)
+    return InlineRunner(store)

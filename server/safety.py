@@ -31,6 +31,10 @@ def _walk(node: Any) -> Iterator[Any]:
 def service_targets(query: str) -> list[str] | None:
     """The IRIs a query's SERVICE clauses call; None when one names its endpoint by a
     variable, or when the query cannot be parsed here but mentions SERVICE."""
+    if not _SERVICE.search(query) and "\\u" not in query.lower():
+        # no SERVICE anywhere, not even behind a \u escape: skip rdflib's parser, the slow
+        # part of a point lookup
+        return []
     try:
         parsed = parseQuery(query)
     except Exception:  # rdflib's parser raises several kinds; Oxigraph gives the real message

@@ -50,7 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before it is stopped.", float),
     Setting("result_limit", 100000, "Most rows or triples one answer carries (announced when hit).", int),
     Setting("service_allowlist", "",
-            "Space-separated IRI prefixes a SPARQL SERVICE clause may call (empty: none).", str),
+            "Space-separated IRI prefixes a SPARQL SERVICE clause or LOAD may call (empty: none).", str),
+    Setting("update_token", None,
+            "Bearer token that switches on SPARQL Update (/update) and Graph Store writes (/store); "
+            "unset: the server is read-only."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
@@ -75,6 +78,7 @@ class Config:
     query_timeout: float
     result_limit: int
     service_allowlist: str
+    update_token: str | None
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Config:

@@ -64,4 +64,16 @@ def void_description(site: str, store: GraphStore) -> Graph:
         g.add((subset, RDF.type, VOID.Dataset))
         g.add((subset, VOID.triples, Literal(n, datatype=XSD.integer)))
     g.add((dataset, VOID.triples, Literal(total, datatype=XSD.integer)))
+    g.add((dataset, VOID.dataDump, URIRef(site.rstrip("/") + "/store")))
+    g.add((dataset, VOID.feature, URIRef("http://www.w3.org/ns/formats/N-Quads")))
+    for row in store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"):  # type: ignore[union-attr]
+        part = BNode()
+        g.add((dataset, VOID.classPartition, part))
+        g.add((part, VOID["class"], URIRef(row["c"].value)))
+        g.add((part, VOID.entities, Literal(int(row["n"].value), datatype=XSD.integer)))
+    for row in store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"):  # type: ignore[union-attr]
+        part = BNode()
+        g.add((dataset, VOID.propertyPartition, part))
+        g.add((part, VOID.property, URIRef(row["p"].value)))
+        g.add((part, VOID.triples, Literal(int(row["n"].value), datatype=XSD.integer)))
     return g

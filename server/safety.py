@@ -1,6 +1,6 @@
 """What the endpoint refuses before the store sees a query: ``SERVICE`` calls to hosts not
 on the allow-list (Oxigraph would fetch them), so no request of a client makes the server
-reach out to another machine. (``LOAD`` is an update, and updates are never run here.)"""
+reach out to another machine, and ``LOAD`` in the updates a token holder may send."""
 
 from __future__ import annotations
 
@@ -58,4 +58,23 @@ def refused_services(query: str, allowed: tuple[str, ...]) -> str | None:
     if outside:
         return f"SERVICE to {outside[0]} is not allowed (no outbound requests; allow-list: " \
                f"{', '.join(allowed) or 'empty'})"
+    return None
+
+
+# strings and comments, but not IRIs: LOAD's source is an IRI
+_STRINGS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                      r"'(?:[^'\\\n]|\\.)*'|#[^\n]*")
+_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_LOAD = re.compile(r"\bLOAD\s+(?:SILENT\s+)?(\S+)", re.IGNORECASE)
+
+
+def refused_loads(update: str, allowed: tuple[str, ...]) -> str | None:
+    """Why an update may not run because it would fetch a document, or None."""
+    # SPARQL lets \\u escapes stand anywhere; some engines decode them before parsing
+    plain = _ESCAPE.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), update)
+    for match in _LOAD.finditer(_STRINGS.sub(" ", plain)):
+        source = match.group(1).strip("<>")
+        if not any(source.startswith(prefix) for prefix in allowed):
+            return f"LOAD of {source} is not allowed (no outbound requests; allow-list: " \
+                   f"{', '.join(allowed) or 'empty'})"
     return None

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -253,6 +254,16 @@ def test_void_counts_every_named_graph(base: str, store: EmbeddedStore) -> None:
     assert set(subsets) == set(store.graphs())
     assert sum(subsets.values()) == store.count()
     assert (None, VOID.sparqlEndpoint, URIRef(base + "/sparql")) in void
+    classes = {str(c): int(n) for p in void.objects(None, VOID.classPartition)
+               for c in void.objects(p, VOID["class"]) for n in void.objects(p, VOID.entities)}
+    assert classes["https://w3id.org/cbmkg/ontology#Reply"] == len(EXPECTED)
+    properties = {str(c): int(n) for p in void.objects(None, VOID.propertyPartition)
+                  for c in void.objects(p, VOID.property) for n in void.objects(p, VOID.triples)}
+    assert properties["https://w3id.org/cbmkg/ontology#respondent"] == len(EXPECTED)
+    (dump,) = void.objects(None, VOID.dataDump)
+    dumped = requests.get(str(dump), timeout=30)
+    assert dumped.headers["Content-Type"].startswith("application/n-quads")
+    assert len(dumped.content.strip().splitlines()) == store.count()
 
 
 @pytest.fixture(scope="module")
@@ -299,3 +310,83 @@ def test_result_cap_is_announced(strict: tuple[str, object]) -> None:
     whole = requests.get(base + "/sparql", params={"query": "SELECT * WHERE { VALUES ?x { 1 2 3 } }"},
                          headers={"Accept": "text/csv"}, timeout=30)
     assert whole.text.split() == ["x", "1", "2", "3"] and "Cbmkg-Truncated" not in whole.headers
+
+
+def test_graph_store_reads_and_refuses_writes(base: str, store: EmbeddedStore) -> None:
+    reply = "https://w3id.org/cbmkg/graph/report/A-75-95/zh/reply/QAT"
+    got = requests.get(base + "/store", params={"graph": reply}, headers={"Accept": "text/turtle"}, timeout=10)
+    assert got.status_code == 200 and got.headers["Content-Type"].startswith("text/turtle")
+    expected = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{reply}> {{ ?s ?p ?o }} }}")
+    assert len(Graph().parse(data=got.text, format="turtle")) == int(next(iter(expected))["n"].value)
+    assert requests.get(base + "/store", params={"graph": "https://w3id.org/cbmkg/graph/nope"},
+                        timeout=10).status_code == 404
+    assert requests.get(base + "/store", params={"graph": "not an iri"}, timeout=10).status_code == 400
+    before = store.count()
+    for method in ("put", "post", "delete"):
+        answer = requests.request(method, base + "/store", params={"graph": reply}, data="<a:b> <a:c> <a:d> .",
+                                  headers={"Content-Type": "application/n-triples"}, timeout=10)
+        assert answer.status_code == 403 and "read-only" in answer.text
+    refused = requests.post(base + "/update", data={"update": "CLEAR ALL"}, timeout=10)
+    assert refused.status_code == 403
+    assert store.count() == before
+
+
+@pytest.fixture()
+def writable(tmp_path: Path) -> Iterator[tuple[str, EmbeddedStore]]:
+    s = EmbeddedStore.open(tmp_path / "store", create=True)
+    build(s, ROOT / "ontology", [])
+    app = create_app(load_config({"update_token": "s3cret", "workers": 1}), store=s)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", s
+    server.shutdown()
+    app.extensions["cbmkg.runner"].close()
+
+
+def test_writes_need_the_token_and_are_all_or_nothing(writable: tuple[str, EmbeddedStore]) -> None:
+    base, store = writable
+    graph, auth = "https://example.org/g", {"Authorization": "Bearer s3cret"}
+    turtle = {"Content-Type": "text/turtle"}
+    url = base + "/store"
+    no_token = requests.put(url, params={"graph": graph}, data="<a:b> <a:c> 1 .", headers=turtle, timeout=10)
+    assert no_token.status_code == 401 and no_token.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = requests.put(url, params={"graph": graph}, data="<a:b> <a:c> 1 .", timeout=10,
+                         headers={**turtle, "Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert requests.put(url, params={"graph": graph}, data="<a:b> <a:c> 1 .", headers={**turtle, **auth},
+                        timeout=10).status_code == 201
+    assert requests.post(url, params={"graph": graph}, data="<a:b> <a:c> 2 .", headers={**turtle, **auth},
+                         timeout=10).status_code == 204
+    count = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+
+    def triples() -> int:
+        answer = requests.get(base + "/sparql", params={"query": count, "format": "json"}, timeout=10)
+        return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+    assert triples() == 2  # the worker process follows the new generation
+    bad = requests.put(url, params={"graph": graph}, data="<a:b> <a:c> .", headers={**turtle, **auth}, timeout=10)
+    assert bad.status_code == 400 and "does not parse" in bad.text and "line 1 column 13" in bad.text
+    assert triples() == 2
+    # a JSON-LD payload with a remote context fetches nothing
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        context = json.dumps({"@context": f"http://127.0.0.1:{port}/context.jsonld", "@id": "a:b", "x": 1})
+        remote = requests.put(url, params={"graph": graph}, data=context, timeout=10,
+                              headers={"Content-Type": "application/ld+json", **auth})
+        assert remote.status_code == 400
+        with pytest.raises(TimeoutError):
+            listener.accept()
+        load = requests.post(base + "/update", data={"update": f"LOAD <http://127.0.0.1:{port}/x.ttl>"},
+                             headers=auth, timeout=10)
+        assert load.status_code == 403 and "LOAD of" in load.text
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    update = requests.post(base + "/update", data=f"DROP GRAPH <{graph}>", timeout=10,
+                           headers={**auth, "Content-Type": "application/sparql-update"})
+    assert update.status_code == 204 and triples() == 0
+    assert requests.post(base + "/update", data={"update": "DROP GRAF"}, headers=auth,
+                         timeout=10).status_code == 400
+    assert requests.delete(url, params={"graph": graph}, headers=auth, timeout=10).status_code == 404

@@ -1,0 +1,153 @@
+"""SPARQL 1.1 Graph Store HTTP Protocol at ``/store`` and SPARQL Update at ``/update``.
+
+Reading is open: ``GET /store?graph=IRI`` (one named graph), ``?default`` (the default graph,
+which here is the union of all graphs, as for queries), and ``GET /store`` with neither (the
+whole dataset as N-Quads or TriG: the dump VoID points to). Writing (``PUT``, ``POST``,
+``DELETE``, and ``/update``) is off unless ``update_token`` is set, and then needs
+``Authorization: Bearer <token>``. Every write is one transaction of the store (for the
+embedded store, a new generation published at once), so a bad payload changes nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, Response, current_app, request
+from pyoxigraph import RdfFormat, parse, serialize
+
+from cbmkg.errors import CbmkgError, QuerySyntaxError
+
+from .answers import GRAPHS, Job
+from .safety import refused_loads
+from .sparql import _store, _text, run_job
+
+blueprint = Blueprint("graph_store", __name__)
+DATASET = {"application/n-quads": RdfFormat.N_QUADS, "application/trig": RdfFormat.TRIG}
+TRIPLES = {m: f for m, f in GRAPHS.items() if m not in DATASET}
+
+
+def _refuse_write() -> Response | None:
+    """None when the request may write; else the answer that says why not."""
+    token = current_app.config["CBMKG"].update_token
+    if not token:
+        return _text(403, "this server is read-only (set update_token to switch on updates "
+                          "and Graph Store writes)")
+    given = request.headers.get("Authorization", "")
+    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+        response = _text(401, "a write needs the header Authorization: Bearer <update_token>")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="cbmkg"'
+        return response
+    return None
+
+
+def _target() -> tuple[str | None, Response | None]:
+    """The graph a request names: an IRI, "" for the default graph, None for the dataset."""
+    graphs = request.args.getlist("graph")
+    default = "default" in request.args
+    if len(graphs) > 1 or (graphs and default):
+        return None, _text(400, "name one graph: ?graph=IRI or ?default")
+    if graphs:
+        iri = graphs[0]
+        if not iri.startswith(("http://", "https://", "urn:")) or any(c in iri for c in "<> \"{}"):
+            return None, _text(400, f"not an absolute IRI: {iri!r}")
+        return iri, None
+    return ("" if default else None), None
+
+
+@blueprint.route("/store", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+def graph_store() -> Response:
+    graph, error = _target()
+    if error is not None:
+        return error
+    if request.method in ("GET", "HEAD"):
+        return _read(graph)
+    refusal = _refuse_write()
+    if refusal is not None:
+        return refusal
+    if graph is None or graph == "":
+        return _text(400, "writes name one named graph (?graph=IRI); the default graph here is "
+                          "the union of all graphs and cannot be written")
+    store = _store()
+    exists = graph in store.graphs()
+    try:
+        if request.method == "DELETE":
+            if not exists:
+                return _text(404, f"no graph <{graph}>")
+            store.drop_graph(graph)
+            return Response(status=204)
+        data = _payload()
+        if isinstance(data, Response):
+            return data
+        if request.method == "POST" and exists:
+            old = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+                              union_default_graph=False)
+            data = serialize(list(old), format=RdfFormat.N_TRIPLES) + data  # type: ignore[operator,arg-type]
+        store.replace_graph(graph, data, RdfFormat.N_TRIPLES)
+    except CbmkgError as e:
+        return _text(500, str(e))
+    return Response(status=204 if exists else 201)
+
+
+def _payload() -> bytes | Response:
+    """The request body as N-Triples, parsed here so that a bad payload is a 400 naming where."""
+    media = (request.mimetype or "").lower()
+    if media not in TRIPLES:
+        return _text(415, f"send a graph as one of {', '.join(TRIPLES)}, not {media!r}")
+    try:
+        # pyoxigraph's JSON-LD reader loads no remote @context: nothing is fetched
+        triples = [q.triple for q in parse(request.get_data(), format=TRIPLES[media],
+                                            base_iri=request.base_url)]
+    except SyntaxError as e:
+        return _text(400, f"the {media} payload does not parse: {e}")
+    return serialize(triples, format=RdfFormat.N_TRIPLES) or b""
+
+
+def _read(graph: str | None) -> Response:
+    if graph is None:
+        return _dataset()
+    if graph and graph not in _store().graphs():
+        return _text(404, f"no graph <{graph}>")
+    where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+    return run_job(Job(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"))
+
+
+def _dataset() -> Response:
+    """The whole dataset in a quad format (N-Quads unless TriG is preferred)."""
+    media = request.accept_mimetypes.best_match(list(DATASET), default="application/n-quads") \
+        if request.accept_mimetypes else "application/n-quads"
+    if request.values.get("format") in ("trig", "nquads"):
+        media = {"trig": "application/trig", "nquads": "application/n-quads"}[request.values["format"]]
+    body = _store().export_bytes(DATASET[media])
+    response = Response(body, content_type=f"{media}; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    response.headers["Content-Disposition"] = 'inline; filename="cbmkg.' + \
+        ("trig" if media == "application/trig" else "nq") + '"'
+    return response
+
+
+@blueprint.route("/update", methods=["POST"])
+def update() -> Response:
+    refusal = _refuse_write()
+    if refusal is not None:
+        return refusal
+    media = (request.mimetype or "").lower()
+    if media == "application/sparql-update":
+        text = request.get_data().decode("utf-8", "replace")
+    elif media == "application/x-www-form-urlencoded":
+        if "query" in request.form:
+            return _text(400, "this endpoint runs updates; send queries to /sparql")
+        text = request.form.get("update", "")
+    else:
+        return _text(415, f"POST an update as application/sparql-update or as a form, not {media!r}")
+    if not text.strip():
+        return _text(400, "no update: POST update=… or an application/sparql-update body")
+    refusal_text = refused_loads(text, tuple(current_app.config["CBMKG"].service_allowlist.split()))
+    if refusal_text:
+        return _text(403, refusal_text)
+    try:
+        _store().update(text)
+    except QuerySyntaxError as e:
+        return _text(400, str(e))
+    except CbmkgError as e:
+        return _text(500, str(e))
+    return Response(status=204)

@@ -1,9 +1,11 @@
 """What every answer of the server carries or is counted in: ETags tied to the dataset's
-version (and 304 for an unchanged answer), Prometheus metrics at ``/metrics``, and one
-structured log line per SPARQL request."""
+version (and 304 for an unchanged answer), gzip for clients that accept it, CORS (any
+origin may read; preflights answered), errors as plain text naming the problem, Prometheus
+metrics at ``/metrics``, and one structured log line per SPARQL request."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import logging
@@ -12,6 +14,7 @@ import time
 from collections import Counter
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("cbmkg.server.queries")
 
@@ -51,16 +54,29 @@ def install(app: Flask) -> None:
         g.started = time.perf_counter()
         version = current_app.extensions["cbmkg.store"].version()
         if version and request.method in ("GET", "HEAD") and request.endpoint != "metrics":
-            key = "|".join((version, request.full_path, request.headers.get("Accept", "")))
+            key = "|".join((version, request.full_path, request.headers.get("Accept", ""),
+                            request.headers.get("Accept-Encoding", "")))
             g.etag = hashlib.sha1(key.encode()).hexdigest()[:20]
             if g.etag in request.if_none_match:
                 return Response(status=304, headers={"ETag": f'"{g.etag}"', "Vary": "Accept"})
         return None
 
+    @app.errorhandler(HTTPException)
+    def _plain_error(error: HTTPException) -> Response:
+        """404, 405, 413 … as one line of text, like every other refusal of the server."""
+        response = Response(f"{error.code} {error.name}: {error.description}\n",
+                            status=error.code or 500, mimetype="text/plain")
+        for name, value in error.get_headers():
+            if name.lower() == "allow":
+                response.headers[name] = value
+        return response
+
     @app.after_request
     def _finish(response: Response) -> Response:
         seconds = time.perf_counter() - g.get("started", time.perf_counter())
         metrics.count(request.endpoint or "unknown", response.status_code, seconds)
+        _cors(response)
+        _compress(response)
         if g.get("etag") and response.status_code == 200:
             response.set_etag(g.etag)
         if request.endpoint in ("sparql.sparql", "named.run"):
@@ -68,7 +84,7 @@ def install(app: Flask) -> None:
                 "event": "query", "endpoint": request.endpoint, "method": request.method,
                 "status": response.status_code, "ms": round(seconds * 1000, 2),
                 "bytes": response.calculate_content_length(),
-                "query_sha1": hashlib.sha1((request.values.get("query") or request.path)
+                "query_sha1": hashlib.sha1((g.get("query") or request.full_path)
                                            .encode()).hexdigest()[:12]}))
         return response
 
@@ -76,3 +92,35 @@ def install(app: Flask) -> None:
     def metrics_page() -> Response:
         triples = current_app.extensions["cbmkg.store"].count()
         return Response(metrics.text(triples), mimetype="text/plain; version=0.0.4")
+
+
+CORS_METHODS = "GET, HEAD, POST, OPTIONS"
+CORS_HEADERS = "Accept, Content-Type, Authorization"
+EXPOSED = "Cbmkg-Truncated, Cbmkg-Result-Limit, Warning, ETag, Content-Disposition"
+
+
+def _cors(response: Response) -> None:
+    """Any web page may query (the data is public); a preflight learns what it may send."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = EXPOSED
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+        response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+        response.headers["Access-Control-Max-Age"] = "86400"
+
+
+MIN_GZIP = 1024  # below this, compressing costs more than it saves
+
+
+def _compress(response: Response) -> None:
+    if response.direct_passthrough or response.status_code != 200 or \
+            "Content-Encoding" in response.headers or request.method == "HEAD":
+        return
+    response.vary.add("Accept-Encoding")
+    if "gzip" not in request.accept_encodings:
+        return
+    body = response.get_data()
+    if len(body) < MIN_GZIP:
+        return
+    response.set_data(gzip.compress(body, compresslevel=5))
+    response.headers["Content-Encoding"] = "gzip"

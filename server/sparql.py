@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 from rdflib import Graph
 
 from cbmkg.store import GraphStore
@@ -63,6 +63,7 @@ def sparql() -> Response:
     query, error = _read_query()
     if error is not None:
         return error
+    g.query = query  # for the query log
     if query is None:
         if request.method == "POST":
             return _text(400, "no query: POST query=… or an application/sparql-query body")
@@ -97,8 +98,6 @@ def to_response(answer: Answer) -> Response:
     response.headers.update(answer.headers)
     if answer.status == 200:
         response.headers["Vary"] = "Accept"
-        response.headers["Access-Control-Allow-Origin"] = "*"
-        response.headers["Access-Control-Expose-Headers"] = "Cbmkg-Truncated, Cbmkg-Result-Limit, Warning"
     return response
 
 
@@ -118,5 +117,4 @@ def rdflib_response(graph: Graph) -> Response:
                      "application/ld+json": "json-ld", "application/n-triples": "nt"}[media]
     response = Response(graph.serialize(format=rdflib_format), content_type=f"{media}; charset=utf-8")
     response.headers["Vary"] = "Accept"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response

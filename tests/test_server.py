@@ -113,7 +113,7 @@ def test_protocol_requests(base: str) -> None:
                            headers={**json_type, "Content-Type": "application/sparql-query"})
     got = requests.get(url, params={"query": SELECT}, headers=json_type, timeout=10)
     assert posted.json() == direct.json() == got.json()
-    assert got.headers["Vary"] == "Accept"
+    assert "Accept" in got.headers["Vary"].split(", ")
     bad = requests.get(url, params={"query": "SELECT ?x WHERE { ?x ?y }"}, timeout=10)
     assert bad.status_code == 400 and "error at 1:" in bad.text and bad.headers["Content-Type"].startswith("text/plain")
     assert requests.get(url, params={"update": "CLEAR ALL"}, timeout=10).status_code == 400
@@ -390,3 +390,26 @@ def test_writes_need_the_token_and_are_all_or_nothing(writable: tuple[str, Embed
     assert requests.post(base + "/update", data={"update": "DROP GRAF"}, headers=auth,
                          timeout=10).status_code == 400
     assert requests.delete(url, params={"graph": graph}, headers=auth, timeout=10).status_code == 404
+
+
+def test_gzip_cors_and_size_limits(base: str) -> None:
+    url = base + "/sparql"
+    plain = requests.get(url, params={"query": CONSTRUCT}, timeout=10,
+                         headers={"Accept": "application/n-triples", "Accept-Encoding": "identity"})
+    zipped = requests.get(url, params={"query": CONSTRUCT}, timeout=10,
+                          headers={"Accept": "application/n-triples", "Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers and zipped.headers["Content-Encoding"] == "gzip"
+    assert int(zipped.headers["Content-Length"]) < len(plain.content)
+    assert zipped.text == plain.text  # requests decodes it
+    assert "Accept-Encoding" in zipped.headers["Vary"] and zipped.headers["ETag"] != plain.headers["ETag"]
+    preflight = requests.options(url, timeout=10, headers={
+        "Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type"})
+    assert preflight.status_code == 200 and preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
+    assert "Cbmkg-Truncated" in plain.headers["Access-Control-Expose-Headers"]
+    huge = requests.post(url, data=b"#" * 2_000_000, timeout=10, headers={"Content-Type": "application/sparql-query"})
+    assert huge.status_code == 413 and huge.headers["Content-Type"].startswith("text/plain")
+    wrong = requests.put(url, timeout=10)
+    assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"] and "Method Not Allowed" in wrong.text

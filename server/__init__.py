@@ -27,11 +27,12 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
     app.extensions["cbmkg.runner"] = runner_for(app.extensions["cbmkg.store"], config.workers)
 
-    from . import graph_store, manners, named, pages, sparql
+    from . import graph_store, manners, named, pages, sparql, ui
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(named.blueprint)
     app.register_blueprint(graph_store.blueprint)
+    app.register_blueprint(ui.blueprint)
     app.register_blueprint(pages.blueprint)
     manners.install(app)
 

@@ -64,12 +64,72 @@ def document(root: str, rest: str) -> Response:
         ["text/html", *GRAPHS], default="text/turtle") == "text/html"
     if not html_wanted:
         return _rdf(iri)
+    lang = _language()
     outgoing, incoming = _rows(iri)
-    page = render_template("resource.html", iri=iri, outgoing=outgoing, incoming=incoming,
+    evidence = _evidence(iri)
+    cells = [cell for row in outgoing + incoming for cell in row.values()]
+    cells += [e["who"] for e in evidence if e["who"]]
+    labels = _labels([iri] + [cell["iri"] for cell in cells if cell["link"]], lang)
+    for cell in cells:
+        cell["text"] = labels.get(cell["iri"], cell["text"])
+    page = render_template("resource.html", iri=iri, label=labels.get(iri), lang=lang,
+                           outgoing=outgoing, incoming=incoming, evidence=evidence,
                            limit=LIMIT, formats=["turtle", "jsonld", "nt", "rdfxml"])
     response = Response(page, content_type="text/html; charset=utf-8")
-    response.headers["Vary"] = "Accept"
+    response.headers["Vary"] = "Accept, Accept-Language"
+    response.headers["Content-Language"] = lang
     return response
+
+
+LANGUAGES = ("en", "zh")
+LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel>"
+
+
+def _language() -> str:
+    """English or Chinese: ``lang`` if given, else the reader's Accept-Language."""
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    return request.accept_languages.best_match(LANGUAGES, default="en") or "en"
+
+
+def _labels(iris: list[str], lang: str) -> dict[str, str]:
+    """The best label of each IRI: the reader's language, then English, then any."""
+    wanted = sorted({i for i in iris if i and "<" not in i and ">" not in i and " " not in i})
+    if not wanted:
+        return {}
+    values = " ".join(f"<{i}>" for i in wanted)
+    rank: dict[str, tuple[int, str]] = {}
+    for row in _store().query(  # type: ignore[union-attr]
+            f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x {LABEL} ?l }}"):
+        tag = (row["l"].language or "").lower()
+        score = 0 if tag.startswith(lang) else 1 if tag.startswith("en") else 2 if not tag else 3
+        key = row["x"].value
+        if key not in rank or (score, row["l"].value) < rank[key]:
+            rank[key] = (score, row["l"].value)
+    return {k: v for k, (_, v) in rank.items()}
+
+
+def _evidence(iri: str) -> list[dict[str, Any]]:
+    """For an extracted fact (or a quoted span itself): the paragraph it was read from, with
+    the quoted words marked, and who said it (the reply's respondent)."""
+    rows = _store().query(f"""
+        PREFIX oa: <http://www.w3.org/ns/oa#>
+        PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
+        SELECT DISTINCT ?para ?text ?start ?end ?who WHERE {{
+          {{ <{iri}> cbm:evidence ?span }} UNION {{ BIND(<{iri}> AS ?span) ?span oa:hasSource ?any }}
+          ?span oa:hasSource ?para ; oa:hasSelector ?pos .
+          ?pos oa:start ?start ; oa:end ?end .
+          ?para cbm:text ?text .
+          OPTIONAL {{ <{iri}> cbm:reportedBy ?who }}
+        }} ORDER BY ?para ?start LIMIT 50""")
+    found = []
+    for row in rows:  # type: ignore[union-attr]
+        text, start, end = row["text"].value, int(row["start"].value), int(row["end"].value)
+        found.append({"paragraph": _local(row["para"]), "before": text[:start],
+                      "quote": text[start:end], "after": text[end:],
+                      "who": _local(row["who"]) if row["who"] is not None else None})
+    return found
 
 
 def _rdf(iri: str) -> Response:

@@ -240,6 +240,9 @@ def test_iris_dereference_for_browsers_and_linked_data_clients(base: str) -> Non
     page = requests.get(thing, headers={"Accept": "text/html,*/*;q=0.8"}, timeout=10)
     assert page.headers["Content-Type"].startswith("text/html")
     assert "Ukraine@en" in page.text and 'href="/doc/graph/' in page.text
+    chinese = requests.get(thing, headers={"Accept": "text/html", "Accept-Language": "zh-CN,zh;q=0.9"}, timeout=10)
+    assert "<h1>乌克兰</h1>" in chinese.text and chinese.headers["Content-Language"] == "zh"
+    assert "<h1>Ukraine</h1>" in requests.get(thing + "?lang=en", headers={"Accept": "text/html"}, timeout=10).text
     missing = requests.get(base + "/doc/id/actor/NOWHERE", timeout=10)
     assert missing.status_code == 404 and "NOWHERE" in missing.text
     bad = requests.get(base + "/doc/id/a%3Eb", timeout=10)
@@ -413,3 +416,41 @@ def test_gzip_cors_and_size_limits(base: str) -> None:
     assert huge.status_code == 413 and huge.headers["Content-Type"].startswith("text/plain")
     wrong = requests.put(url, timeout=10)
     assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"] and "Method Not Allowed" in wrong.text
+
+
+def test_fact_page_quotes_its_paragraph_with_the_span_marked(base: str, store: EmbeddedStore) -> None:
+    """A legal researcher opening a fact sees the words it was read from, marked in their
+    paragraph, and who reported them."""
+    rows = list(store.query("""PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
+        PREFIX oa: <http://www.w3.org/ns/oa#>
+        SELECT ?fact ?exact ?para WHERE { ?fact cbm:evidence ?span ; cbm:reportedBy ?who .
+          ?span oa:hasSource ?para ; oa:hasSelector/oa:exact ?exact . FILTER(CONTAINS(?exact, "525")) }
+        LIMIT 1"""))
+    assert rows, "the bundled report holds Armenia's figure of 525 tanks"
+    fact, exact = rows[0]["fact"].value, rows[0]["exact"].value
+    page = requests.get(base + "/doc/" + fact.removeprefix("https://w3id.org/cbmkg/"), timeout=10,
+                        headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert page.status_code == 200
+    assert f"<mark>{exact}</mark>" in page.text
+    assert "reported by" in page.text and "Armenia" in page.text.split("reported by", 1)[1][:300]
+
+
+def test_openapi_describes_every_other_route(base: str) -> None:
+    from openapi_spec_validator import validate
+
+    from server import create_app as factory
+
+    document = requests.get(base + "/openapi.json", timeout=10).json()
+    validate(document)
+    app = factory(load_config({"workers": 0}), store=EmbeddedStore.memory())
+    described = set(document["paths"])
+    for rule in app.url_map.iter_rules():
+        path = rule.rule.replace("<any(id, graph):root>/<path:rest>", "{root}/{path}")
+        if path in ("/sparql", "/update", "/", "/static/<path:filename>", "/vendor/yasgui/<name>"):
+            continue  # SPARQL (W3C-described), a redirect, static files
+        if "{root}" in path:
+            assert {path.replace("{root}", r) for r in ("id", "graph")} <= described, path
+            continue
+        assert path.replace("<name>", "{name}") in described, path
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert method.lower() in document["paths"][path.replace("<name>", "{name}")], (path, method)

@@ -5,7 +5,8 @@ other workers keep answering.
 Each worker opens the embedded store read-only and follows new generations by itself. A
 worker that is killed or dies is replaced in the background. A store that lives in memory
 (tests) or on another server has nothing to open in a second process: ``InlineRunner`` runs
-those queries in the request's thread (a remote store has its own timeout).
+those queries in threads and answers 503 at the timeout (a remote store stops at its own
+``http_timeout``, and may have a query timeout of its own).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import multiprocessing
 import queue
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
@@ -63,19 +66,28 @@ class _Worker:
 
 
 class InlineRunner:
-    """Runs queries in the calling thread (memory and remote stores)."""
+    """Runs queries in threads of this process (memory and remote stores). The client gets
+    its timeout answer on time; the work itself goes on until the remote store's own
+    timeout (``http_timeout``) or, in memory, until it ends: only the worker pool can kill."""
 
-    def __init__(self, store: GraphStore):
+    def __init__(self, store: GraphStore, threads: int = 8):
         self.store = store
+        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cbmkg-query")
 
     def run(self, job: Job, timeout: float) -> Answer:
-        return answer(self.store, job)
+        future = self.pool.submit(answer, self.store, job)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            future.cancel()
+            return Answer.text(503, f"query stopped after {timeout:g} s (query_timeout); "
+                                    f"the store may still be working on it")
 
     def pids(self) -> list[int]:
         return []
 
     def close(self) -> None:
-        pass
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 class WorkerPool:

@@ -22,10 +22,10 @@ from rdflib import Graph, URIRef
 from werkzeug.serving import make_server
 
 from cbmkg.config import ROOT, load_config
-from cbmkg.store import EmbeddedStore
+from cbmkg.store import EmbeddedStore, GraphStore, RemoteStore
 from loaders.build import build
 from server import create_app
-from tests.conftest import free_port, wait_until_up
+from tests.conftest import OxigraphServer, free_port, wait_until_up
 
 SELECT = """PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
 SELECT ?code ?date WHERE { ?r a cbm:Reply ; cbm:respondent/cbm:code ?code ; cbm:replyDate ?date }
@@ -36,16 +36,27 @@ EXPECTED = [("ARM", "2020-05-15"), ("COL", "2020-05-28"), ("ECU", "2020-05-31"),
             ("EU", "2020-05-20"), ("MEX", "2020-05-26"), ("QAT", "2020-04-21"), ("UKR", "2020-05-01")]
 
 
-@pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> EmbeddedStore:
-    """On disk, as `cbmkg serve` has it, so queries run in the worker processes."""
-    s = EmbeddedStore.open(tmp_path_factory.mktemp("served"), create=True)
-    build(s, ROOT / "ontology", [ROOT / "corpus" / "A_75_95-ZH.txt"])
-    return s
+def _built(store: GraphStore) -> GraphStore:
+    build(store, ROOT / "ontology", [ROOT / "corpus" / "A_75_95-ZH.txt"])
+    return store
+
+
+@pytest.fixture(scope="module", params=["disk", "remote"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
+    """On disk, as `cbmkg serve` has it (queries run in the worker processes), and in a real
+    `oxigraph serve` reached as `cbmkg serve --endpoint URL` would: every test runs on both."""
+    if request.param == "disk":
+        yield _built(EmbeddedStore.open(tmp_path_factory.mktemp("served"), create=True))
+        return
+    oxigraph = OxigraphServer(tmp_path_factory.mktemp("served-remote"))
+    remote = RemoteStore(oxigraph.query_url, oxigraph.update_url, oxigraph.gsp_url)
+    yield _built(remote)
+    remote.close()
+    oxigraph.stop()
 
 
 @pytest.fixture(scope="module")
-def base(store: EmbeddedStore) -> Iterator[str]:
+def base(store: GraphStore) -> Iterator[str]:
     app = create_app(load_config(), store=store)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -88,7 +99,7 @@ def test_select_in_every_results_format(base: str, fmt: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "n3", "xml", "json-ld"])
-def test_construct_in_every_graph_format(base: str, store: EmbeddedStore, fmt: str) -> None:
+def test_construct_in_every_graph_format(base: str, store: GraphStore, fmt: str) -> None:
     graph = wrapper(base, CONSTRUCT, fmt).convert()
     if not isinstance(graph, Graph):
         graph = Graph().parse(data=graph, format="json-ld" if fmt == "json-ld" else fmt)
@@ -195,7 +206,7 @@ def test_service_is_refused_without_any_outbound_connection(base: str) -> None:
     assert ok.status_code == 200 and ok.json()["boolean"] is True
 
 
-def test_load_and_updates_change_nothing(base: str, store: EmbeddedStore) -> None:
+def test_load_and_updates_change_nothing(base: str, store: GraphStore) -> None:
     before = store.count()
     for request in ({"params": {"query": "LOAD <http://127.0.0.1:1/data.ttl>"}},
                     {"params": {"update": "CLEAR ALL"}},
@@ -207,18 +218,24 @@ def test_load_and_updates_change_nothing(base: str, store: EmbeddedStore) -> Non
     assert store.count() == before
 
 
-def test_etag_metrics_and_query_log(base: str, caplog: pytest.LogCaptureFixture) -> None:
+def test_etag_metrics_and_query_log(base: str, store: GraphStore, caplog: pytest.LogCaptureFixture) -> None:
     import logging
 
     url = base + "/sparql"
     params = {"query": SELECT, "format": "json"}
     with caplog.at_level(logging.INFO, logger="cbmkg.server.queries"):
         first = requests.get(url, params=params, timeout=10)
-    etag = first.headers["ETag"]
-    again = requests.get(url, params=params, headers={"If-None-Match": etag}, timeout=10)
-    assert again.status_code == 304 and again.text == ""
-    other = requests.get(url, params={**params, "format": "csv"}, headers={"If-None-Match": etag}, timeout=10)
-    assert other.status_code == 200 and other.headers["ETag"] != etag
+    if store.kind == "remote":
+        # the server cannot know when another server's data changes: no ETag, never a stale 304
+        assert "ETag" not in first.headers
+        again = requests.get(url, params=params, headers={"If-None-Match": '"x"'}, timeout=10)
+        assert again.status_code == 200
+    else:
+        etag = first.headers["ETag"]
+        again = requests.get(url, params=params, headers={"If-None-Match": etag}, timeout=10)
+        assert again.status_code == 304 and again.text == ""
+        other = requests.get(url, params={**params, "format": "csv"}, headers={"If-None-Match": etag}, timeout=10)
+        assert other.status_code == 200 and other.headers["ETag"] != etag
     metrics = requests.get(base + "/metrics", timeout=10).text
     assert 'cbmkg_http_requests_total{endpoint="sparql.sparql",status="200"}' in metrics
     assert "cbmkg_store_triples " in metrics
@@ -249,7 +266,7 @@ def test_iris_dereference_for_browsers_and_linked_data_clients(base: str) -> Non
     assert bad.status_code == 400
 
 
-def test_void_counts_every_named_graph(base: str, store: EmbeddedStore) -> None:
+def test_void_counts_every_named_graph(base: str, store: GraphStore) -> None:
     from rdflib.namespace import VOID
 
     void = Graph().parse(data=requests.get(base + "/.well-known/void", timeout=10).text, format="turtle")
@@ -270,8 +287,9 @@ def test_void_counts_every_named_graph(base: str, store: EmbeddedStore) -> None:
 
 
 @pytest.fixture(scope="module")
-def strict(store: EmbeddedStore) -> Iterator[tuple[str, object]]:
-    """The same store served with a 1.5 s timeout, a 5-row cap and one worker process."""
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
+    """The corpus served with a 1.5 s timeout, a 5-row cap and one worker process."""
+    store = _built(EmbeddedStore.open(tmp_path_factory.mktemp("strict"), create=True))
     config = load_config({"query_timeout": 1.5, "result_limit": 5, "workers": 1})
     app = create_app(config, store=store)
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -315,7 +333,7 @@ def test_result_cap_is_announced(strict: tuple[str, object]) -> None:
     assert whole.text.split() == ["x", "1", "2", "3"] and "Cbmkg-Truncated" not in whole.headers
 
 
-def test_graph_store_reads_and_refuses_writes(base: str, store: EmbeddedStore) -> None:
+def test_graph_store_reads_and_refuses_writes(base: str, store: GraphStore) -> None:
     reply = "https://w3id.org/cbmkg/graph/report/A-75-95/zh/reply/QAT"
     got = requests.get(base + "/store", params={"graph": reply}, headers={"Accept": "text/turtle"}, timeout=10)
     assert got.status_code == 200 and got.headers["Content-Type"].startswith("text/turtle")
@@ -404,7 +422,8 @@ def test_gzip_cors_and_size_limits(base: str) -> None:
     assert "Content-Encoding" not in plain.headers and zipped.headers["Content-Encoding"] == "gzip"
     assert int(zipped.headers["Content-Length"]) < len(plain.content)
     assert zipped.text == plain.text  # requests decodes it
-    assert "Accept-Encoding" in zipped.headers["Vary"] and zipped.headers["ETag"] != plain.headers["ETag"]
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert zipped.headers.get("ETag") != plain.headers.get("ETag") or "ETag" not in plain.headers
     preflight = requests.options(url, timeout=10, headers={
         "Origin": "https://yasgui.example", "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type"})
@@ -418,7 +437,7 @@ def test_gzip_cors_and_size_limits(base: str) -> None:
     assert wrong.status_code == 405 and "GET" in wrong.headers["Allow"] and "Method Not Allowed" in wrong.text
 
 
-def test_fact_page_quotes_its_paragraph_with_the_span_marked(base: str, store: EmbeddedStore) -> None:
+def test_fact_page_quotes_its_paragraph_with_the_span_marked(base: str, store: GraphStore) -> None:
     """A legal researcher opening a fact sees the words it was read from, marked in their
     paragraph, and who reported them."""
     rows = list(store.query("""PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
@@ -454,3 +473,27 @@ def test_openapi_describes_every_other_route(base: str) -> None:
         assert path.replace("<name>", "{name}") in described, path
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             assert method.lower() in document["paths"][path.replace("<name>", "{name}")], (path, method)
+
+
+def test_timeout_answers_on_time_on_every_store(store: GraphStore) -> None:
+    """A query of about 3 s against a 0.5 s timeout: on disk its worker is killed, on a remote
+    store the client is answered on time while the remote finishes; both answer the next."""
+    qat = "https://w3id.org/cbmkg/graph/report/A-75-95/zh/reply/QAT"
+    patterns = " ".join(f"GRAPH <{qat}> {{ ?a{i} ?b{i} ?c{i} }}" for i in range(4))
+    slow = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?x {{ 1 2 3 4 }} {patterns} }}"
+    app = create_app(load_config({"query_timeout": 0.5, "workers": 1}), store=store)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/sparql"
+    try:
+        started = time.monotonic()
+        late = requests.get(url, params={"query": slow}, timeout=30)
+        assert late.status_code == 503 and "stopped after 0.5 s" in late.text
+        assert time.monotonic() - started < 2
+        started = time.monotonic()
+        quick = requests.get(url, params={"query": SELECT, "format": "csv"}, timeout=30)
+        assert quick.status_code == 200 and quick.text.startswith("code,date")
+        assert time.monotonic() - started < 5
+    finally:
+        server.shutdown()
+        app.extensions["cbmkg.runner"].close()

@@ -36,6 +36,15 @@ def test_load_named_graph_and_query_union(any_store: GraphStore) -> None:
     assert any_store.count() == 3
 
 
+def test_union_default_graph_keeps_the_named_graphs(any_store: GraphStore) -> None:
+    """GRAPH patterns see every graph while the default graph is the union (a remote store
+    sends named-graph-uri too: a protocol dataset without it has no named graphs)."""
+    any_store.replace_graph(G1, TTL_1, RdfFormat.TURTLE)
+    any_store.replace_graph(G2, TTL_2, RdfFormat.TURTLE)
+    rows = any_store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert {r["g"].value: int(r["n"].value) for r in rows} == {G1: 3, G2: 2}  # type: ignore[index]
+
+
 def test_default_graph_without_union_is_the_store_default_graph(any_store: GraphStore) -> None:
     any_store.replace_graph(G1, TTL_1, RdfFormat.TURTLE)
     assert names(any_store, union_default_graph=False) == set()

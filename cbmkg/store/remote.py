@@ -18,6 +18,7 @@ is not the union.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -41,6 +42,10 @@ STAGING = "urn:cbmkg:staging:"
 RESULTS_JSON = "application/sparql-results+json"
 ACCEPT = f"{RESULTS_JSON}, application/n-triples;q=0.9"
 INSERT_BATCH = 5000  # triples per INSERT DATA request when no Graph Store Protocol is set
+
+
+# an IRI reference without a scheme (a relative IRI), e.g. <doc> or <#x>
+_RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^<>\"{}|^`\\\s]*>")
 
 
 class RemoteStore(GraphStore):
@@ -78,13 +83,20 @@ class RemoteStore(GraphStore):
     def query(self, sparql: str, *, union_default_graph: bool = True,
               default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None, base_iri: str | None = None) -> QueryResult:
-        if base_iri:  # a later BASE in the query itself still wins
+        if base_iri and _RELATIVE_IRI.search(sparql):
+            # a later BASE in the query itself still wins; only added when needed, as it
+            # moves the line numbers of the remote parser's messages by one
             sparql = f"BASE <{NamedNode(base_iri).value}>\n{sparql}"
         form: list[tuple[str, str]] = [("query", sparql)]
         if default_graphs is None and union_default_graph:
             default_graphs = self.graphs()
             if not default_graphs:  # nothing loaded: an empty dataset, not the server default
                 default_graphs = [STAGING + "none"]
+            if named_graphs is None:
+                # a protocol dataset without named-graph-uri has no named graphs: GRAPH
+                # patterns must still see every graph, as in the embedded store
+                named_graphs = [g for g in default_graphs if not g.startswith(STAGING)] \
+                    or [STAGING + "none"]
         form += [("default-graph-uri", g) for g in default_graphs or ()]
         form += [("named-graph-uri", g) for g in named_graphs or ()]
         response = self._post(self.query_url, "query", data=form, headers={"Accept": ACCEPT})

@@ -246,10 +246,12 @@ def _files_graph(files: list[Path], config: Config) -> Any:
 @click.option("--port", type=int, help="Port [env CBMKG_PORT; default 8080].")
 @store_options
 def serve(host: str | None, port: int | None, config: Config) -> None:
-    """Serve the graph over HTTP: SPARQL 1.1 at /sparql, named queries at /queries.
+    """Serve the graph over HTTP: SPARQL 1.1 at /sparql, the query page at /ui.
 
-    Runs under waitress (a production WSGI server). The linked-data pages and the query UI
-    are not built yet (issue #6).
+    Runs under waitress (a production WSGI server); SPARQL queries run in CBMKG_WORKERS
+    worker processes (stopped at CBMKG_QUERY_TIMEOUT). Also: named queries (/queries),
+    Graph Store reads (/store), linked-data pages (/id/…), VoID, OpenAPI (/openapi.json),
+    /healthz and /metrics. Updates only with CBMKG_UPDATE_TOKEN set.
     """
     from waitress import serve as run
 
@@ -257,9 +259,14 @@ def serve(host: str | None, port: int | None, config: Config) -> None:
 
     config = config.replace(host=host, port=port)
     app = create_app(config)
-    err.print(f"serving {_where(config)} on http://{config.host}:{config.port}/sparql "
-              f"(named queries: /queries)")
-    run(app, host=config.host, port=config.port, threads=max(4, config.workers * 2))
+    site = f"http://{config.host}:{config.port}"
+    err.print(f"serving {_where(config)}: SPARQL {site}/sparql, query page {site}/ui")
+    try:
+        # enough threads that requests wait for a worker in the pool, not at the socket
+        run(app, host=config.host, port=config.port, threads=max(8, config.workers * 4),
+            ident="cbmkg (waitress)")
+    finally:
+        app.extensions["cbmkg.runner"].close()
 
 
 def _where(config: Config) -> str:

@@ -46,7 +46,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("corpus_dir", str(ROOT / "corpus"), "Folder of the bundled reports built by default."),
     Setting("host", "127.0.0.1", "Address `cbmkg serve` listens on."),
     Setting("port", 8080, "Port `cbmkg serve` listens on.", int),
-    Setting("workers", 2, "Worker processes of `cbmkg serve`.", int),
+    Setting("workers", 2, "SPARQL query worker processes of `cbmkg serve`.", int),
+    Setting("worker_copy_limit", 500000,
+            "Query workers copy an embedded store of at most this many quads into their memory "
+            "(faster queries, one copy per worker); 0: always read from disk.", int),
     Setting("query_timeout", 30.0, "Seconds a SPARQL query may run before it is stopped.", float),
     Setting("result_limit", 100000, "Most rows or triples one answer carries (announced when hit).", int),
     Setting("service_allowlist", "",
@@ -75,6 +78,7 @@ class Config:
     host: str
     port: int
     workers: int
+    worker_copy_limit: int
     query_timeout: float
     result_limit: int
     service_allowlist: str

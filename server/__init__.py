@@ -25,7 +25,8 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     if test_config:
         app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
-    app.extensions["cbmkg.runner"] = runner_for(app.extensions["cbmkg.store"], config.workers)
+    app.extensions["cbmkg.runner"] = runner_for(app.extensions["cbmkg.store"], config.workers,
+                                                  config.worker_copy_limit)
 
     from . import graph_store, manners, named, pages, sparql, ui
 

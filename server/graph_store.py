@@ -11,11 +11,13 @@ embedded store, a new generation published at once), so a bad payload changes no
 from __future__ import annotations
 
 import hmac
+import re
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import RdfFormat, parse, serialize
 
 from cbmkg.errors import CbmkgError, QuerySyntaxError
+from cbmkg.store.base import RELATIVE_IRI
 
 from .answers import GRAPHS, Job
 from .safety import refused_loads
@@ -131,12 +133,22 @@ def update() -> Response:
     if refusal is not None:
         return refusal
     media = (request.mimetype or "").lower()
+    charset = (request.mimetype_params.get("charset") or "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        return _text(400, f"the update must be UTF-8, not {charset}")
     if media == "application/sparql-update":
-        text = request.get_data().decode("utf-8", "replace")
+        try:
+            text = request.get_data().decode("utf-8")
+        except UnicodeDecodeError:
+            return _text(400, "the update is not UTF-8")
+        args = request.args
     elif media == "application/x-www-form-urlencoded":
         if "query" in request.form:
             return _text(400, "this endpoint runs updates; send queries to /sparql")
-        text = request.form.get("update", "")
+        updates = request.form.getlist("update")
+        if len(updates) != 1:
+            return _text(400, "give one update parameter")
+        text, args = updates[0], request.form
     else:
         return _text(415, f"POST an update as application/sparql-update or as a form, not {media!r}")
     if not text.strip():
@@ -144,10 +156,55 @@ def update() -> Response:
     refusal_text = refused_loads(text, tuple(current_app.config["CBMKG"].service_allowlist.split()))
     if refusal_text:
         return _text(403, refusal_text)
+    store = _store()
     try:
-        _store().update(text)
+        text = with_dataset(text, args.getlist("using-graph-uri"), args.getlist("using-named-graph-uri"),
+                            store.graphs())
+        if RELATIVE_IRI.search(text):  # relative IRIs resolve against the endpoint
+            text = f"BASE <{request.base_url}>\n{text}"
+        store.update(text)
     except QuerySyntaxError as e:
         return _text(400, str(e))
     except CbmkgError as e:
         return _text(500, str(e))
     return Response(status=204)
+
+
+_MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
+                   r"'(?:[^'\\\n]|\\.)*'|#[^\n]*")
+_TOKENS = re.compile(r"[{}]|\b(?:WHERE|DELETE|USING|WITH)\b", re.IGNORECASE)
+
+
+def with_dataset(update: str, using: list[str], using_named: list[str], graphs: list[str]) -> str:
+    """The update with the protocol's dataset (``using-graph-uri``, ``using-named-graph-uri``)
+    written as USING clauses before each top-level WHERE; with neither, and no USING or WITH
+    of its own, its WHERE clauses see what queries see: the union of all graphs as default
+    graph, and every named graph. Conflicting dataset descriptions are an error (the
+    protocol's rule)."""
+    masked = _MASK.sub(lambda m: " " * len(m.group()), update)  # strings and comments out
+    depth, previous, wheres, own_dataset = 0, "", [], False
+    for token in _TOKENS.finditer(masked):
+        word = token.group().upper()
+        if word == "{":
+            depth += 1
+        elif word == "}":
+            depth -= 1
+        elif depth == 0 and word in ("USING", "WITH"):
+            own_dataset = True
+        elif depth == 0 and word == "WHERE" and previous != "DELETE":  # not DELETE WHERE {…}
+            wheres.append(token.start())
+        previous = word
+    if own_dataset:
+        if using or using_named:
+            raise QuerySyntaxError("the update names its dataset (USING or WITH) and the request "
+                                   "gives using-graph-uri/using-named-graph-uri: give one")
+        return update
+    if not (using or using_named):
+        using, using_named = graphs, graphs
+    for iri in using + using_named:
+        if not iri or any(c in iri for c in '<> "{}'):
+            raise QuerySyntaxError(f"not an IRI: {iri!r}")
+    clause = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
+    for at in reversed(wheres):
+        update = update[:at] + clause + update[at:]
+    return update

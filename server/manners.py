@@ -59,6 +59,10 @@ def install(app: Flask) -> None:
             g.etag = hashlib.sha1(key.encode()).hexdigest()[:20]
             if g.etag in request.if_none_match:
                 return Response(status=304, headers={"ETag": f'"{g.etag}"', "Vary": "Accept"})
+            g.modified = current_app.extensions["cbmkg.store"].modified()
+            since = request.if_modified_since
+            if g.modified and since and not request.if_none_match and g.modified <= since:
+                return Response(status=304, headers={"Vary": "Accept"})
         return None
 
     @app.errorhandler(HTTPException)
@@ -79,6 +83,8 @@ def install(app: Flask) -> None:
         _compress(response)
         if g.get("etag") and response.status_code == 200:
             response.set_etag(g.etag)
+            if g.get("modified"):
+                response.last_modified = g.modified
         if request.endpoint in ("sparql.sparql", "named.run"):
             log.info(json.dumps({
                 "event": "query", "endpoint": request.endpoint, "method": request.method,

@@ -236,6 +236,12 @@ def test_etag_metrics_and_query_log(base: str, store: GraphStore, caplog: pytest
         assert again.status_code == 304 and again.text == ""
         other = requests.get(url, params={**params, "format": "csv"}, headers={"If-None-Match": etag}, timeout=10)
         assert other.status_code == 200 and other.headers["ETag"] != etag
+        since = requests.get(url, params=params, headers={"If-Modified-Since": first.headers["Last-Modified"]},
+                             timeout=10)
+        assert since.status_code == 304
+        earlier = requests.get(url, params=params, timeout=10,
+                               headers={"If-Modified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"})
+        assert earlier.status_code == 200
     metrics = requests.get(base + "/metrics", timeout=10).text
     assert 'cbmkg_http_requests_total{endpoint="sparql.sparql",status="200"}' in metrics
     assert "cbmkg_store_triples " in metrics

@@ -13,8 +13,10 @@ half-written mix (see each backend for how).
 from __future__ import annotations
 
 import io
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -28,6 +30,11 @@ from pyoxigraph import (
 )
 
 RdfInput = bytes | str | Path
+
+
+# an IRI reference without a scheme (a relative IRI), e.g. <doc> or <#x>: a request needs a
+# BASE only then (a BASE line moves the line numbers of a parser's messages by one)
+RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^<>\"{}|^`\\\s]*>")
 
 
 class TripleList:
@@ -125,6 +132,10 @@ class GraphStore(ABC):
 
     def version(self) -> str | None:
         """An identifier that changes whenever the data changes (for ETags), if known."""
+        return None
+
+    def modified(self) -> datetime | None:
+        """When the data last changed (for Last-Modified), if known."""
         return None
 
     def drop_graph(self, graph: str) -> None:

@@ -23,6 +23,7 @@ import os
 import shutil
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -119,6 +120,16 @@ class EmbeddedStore(GraphStore):
         if self.home is not None:
             return self._generation
         return f"memory-{id(self._store)}-{self._changes}"
+
+    def modified(self) -> datetime | None:
+        """The publication time of the active generation (its name holds it, in UTC)."""
+        if self._generation is None:
+            return None
+        try:
+            stamp = self._generation.removeprefix(GEN_PREFIX).split("-", 1)[0]
+            return datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            return None
 
     @property
     def raw(self) -> Store:

@@ -18,7 +18,6 @@ is not the union.
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from collections.abc import Sequence
@@ -36,16 +35,12 @@ from pyoxigraph import (
 )
 
 from ..errors import EndpointError, QuerySyntaxError, StoreError
-from .base import Build, GraphStore, QueryResult, RdfInput, TripleList, read_input
+from .base import RELATIVE_IRI, Build, GraphStore, QueryResult, RdfInput, TripleList, read_input
 
 STAGING = "urn:cbmkg:staging:"
 RESULTS_JSON = "application/sparql-results+json"
 ACCEPT = f"{RESULTS_JSON}, application/n-triples;q=0.9"
 INSERT_BATCH = 5000  # triples per INSERT DATA request when no Graph Store Protocol is set
-
-
-# an IRI reference without a scheme (a relative IRI), e.g. <doc> or <#x>
-_RELATIVE_IRI = re.compile(r"<(?![A-Za-z][A-Za-z0-9+.-]*:)[^<>\"{}|^`\\\s]*>")
 
 
 class RemoteStore(GraphStore):
@@ -83,7 +78,7 @@ class RemoteStore(GraphStore):
     def query(self, sparql: str, *, union_default_graph: bool = True,
               default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None, base_iri: str | None = None) -> QueryResult:
-        if base_iri and _RELATIVE_IRI.search(sparql):
+        if base_iri and RELATIVE_IRI.search(sparql):
             # a later BASE in the query itself still wins; only added when needed, as it
             # moves the line numbers of the remote parser's messages by one
             sparql = f"BASE <{NamedNode(base_iri).value}>\n{sparql}"

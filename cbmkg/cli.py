@@ -17,7 +17,7 @@ from . import __version__, results
 from .catalogue import Catalogue
 from .config import Config, load_config
 from .errors import CbmkgError
-from .store import open_store
+from .store import EmbeddedStore, open_store
 
 err = Console(stderr=True)
 
@@ -248,25 +248,24 @@ def _files_graph(files: list[Path], config: Config) -> Any:
 def serve(host: str | None, port: int | None, config: Config) -> None:
     """Serve the graph over HTTP: SPARQL 1.1 at /sparql, the query page at /ui.
 
-    Runs under waitress (a production WSGI server); SPARQL queries run in CBMKG_WORKERS
-    worker processes (stopped at CBMKG_QUERY_TIMEOUT). Also: named queries (/queries),
-    Graph Store reads (/store), linked-data pages (/id/…), VoID, OpenAPI (/openapi.json),
-    /healthz and /metrics. Updates only with CBMKG_UPDATE_TOKEN set.
+    Runs under gunicorn with CBMKG_WORKERS worker processes, each answering one request at a
+    time; a query past CBMKG_QUERY_TIMEOUT is answered 503 and its process replaced. Also:
+    named queries (/queries), Graph Store reads (/store), linked-data pages (/id/…), VoID,
+    OpenAPI (/openapi.json), /healthz and /metrics. Updates only with CBMKG_UPDATE_TOKEN set.
     """
-    from waitress import serve as run
-
-    from server import create_app
+    from server.serving import serve as run
 
     config = config.replace(host=host, port=port)
-    app = create_app(config)
+    # fail here, with one line, if the store cannot be reached; the embedded store is only
+    # checked, not opened: RocksDB must not start in a process that forks the workers
+    if config.endpoint:
+        open_store(config).graphs()
+    else:
+        EmbeddedStore.check(config.store)
     site = f"http://{config.host}:{config.port}"
-    err.print(f"serving {_where(config)}: SPARQL {site}/sparql, query page {site}/ui")
-    try:
-        # enough threads that requests wait for a worker in the pool, not at the socket
-        run(app, host=config.host, port=config.port, threads=max(8, config.workers * 4),
-            ident="cbmkg (waitress)")
-    finally:
-        app.extensions["cbmkg.runner"].close()
+    err.print(f"serving {_where(config)}: SPARQL {site}/sparql, query page {site}/ui "
+              f"({config.workers} worker processes)")
+    run(config)
 
 
 def _where(config: Config) -> str:

@@ -1,12 +1,16 @@
-"""The HTTP server: a SPARQL 1.1 Protocol endpoint over the cbmkg store, the named queries,
-and a health check (issue #6; the linked-data pages, UI and the rest come next).
+"""The HTTP server over the cbmkg store: SPARQL 1.1 Protocol (``sparql``), Update and the
+Graph Store Protocol (``graph_store``), named queries (``named``), linked-data pages and
+VoID (``pages``), the query page and OpenAPI (``ui``), and what every answer carries
+(``manners``). Queries run where ``workers`` puts them; ``answers`` writes them.
 
 ``create_app`` is a Flask application factory: it takes the configuration (and, for tests,
-a ready store) and registers the blueprints. ``cbmkg serve`` runs it under waitress.
+a ready store) and registers the blueprints. ``cbmkg serve`` runs it under gunicorn
+(``serving.py``).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -25,22 +29,25 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     if test_config:
         app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
-    app.extensions["cbmkg.runner"] = runner_for(app.extensions["cbmkg.store"], config.workers,
-                                                  config.worker_copy_limit)
 
     from . import graph_store, manners, named, pages, sparql, ui
+
+    manners.install(app)
+    app.extensions["cbmkg.runner"] = runner_for(
+        app.extensions["cbmkg.store"], config.worker_copy_limit,
+        kill_on_timeout=bool(app.config.get("CBMKG_KILL_ON_TIMEOUT")),
+        on_timeout=app.extensions["cbmkg.metrics"].timed_out)
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(named.blueprint)
     app.register_blueprint(graph_store.blueprint)
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(pages.blueprint)
-    manners.install(app)
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:
         current = app.extensions["cbmkg.store"]
         return {"ok": True, "store": current.kind, "graphs": len(current.graphs()),
-                "workers": app.extensions["cbmkg.runner"].pids()}, 200
+                "pid": os.getpid()}, 200
 
     return app

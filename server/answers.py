@@ -8,6 +8,7 @@ format (``format`` parameter first, then ``Accept`` with q-values), and writes a
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from pyoxigraph import (
@@ -74,6 +75,7 @@ class Answer:
         return cls(status, (message.rstrip() + "\n").encode())
 
 
+@functools.lru_cache(maxsize=256)  # clients send the same few Accept headers again and again
 def choose_media(is_graph: bool, wanted: str | None, accept: str | None) -> str | Answer:
     """The media type to answer in, or a 406 answer naming what is offered."""
     offered = GRAPHS if is_graph else RESULTS

@@ -9,40 +9,47 @@ import gzip
 import hashlib
 import json
 import logging
-import threading
+import os
 import time
-from collections import Counter
 
 from flask import Flask, Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("cbmkg.server.queries")
 
 
 class Metrics:
+    """Prometheus metrics of one app. Under ``cbmkg serve`` (several gunicorn processes) the
+    counters live in ``PROMETHEUS_MULTIPROC_DIR`` and ``/metrics`` adds up every process,
+    including those that ended by stopping a query."""
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.requests: Counter[tuple[str, int]] = Counter()
-        self.seconds: Counter[str] = Counter()
+        self.registry = CollectorRegistry()
+        self.requests = Counter("cbmkg_http_requests", "HTTP requests by endpoint and status.",
+                                ["endpoint", "status"], registry=self.registry)
+        self.seconds = Histogram("cbmkg_http_request_seconds", "Time spent answering, by endpoint.",
+                                 ["endpoint"], registry=self.registry,
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30))
+        self.timeouts = Counter("cbmkg_query_timeouts", "Queries stopped at query_timeout.",
+                                registry=self.registry)
 
     def count(self, endpoint: str, status: int, seconds: float) -> None:
-        with self.lock:
-            self.requests[(endpoint, status)] += 1
-            self.seconds[endpoint] += seconds
+        self.requests.labels(endpoint, str(status)).inc()
+        self.seconds.labels(endpoint).observe(seconds)
 
-    def text(self, triples: int) -> str:
-        lines = ["# HELP cbmkg_http_requests_total HTTP requests by endpoint and status.",
-                 "# TYPE cbmkg_http_requests_total counter"]
-        with self.lock:
-            for (endpoint, status), n in sorted(self.requests.items()):
-                lines.append(f'cbmkg_http_requests_total{{endpoint="{endpoint}",status="{status}"}} {n}')
-            lines += ["# HELP cbmkg_http_request_seconds_total Time spent answering, by endpoint.",
-                      "# TYPE cbmkg_http_request_seconds_total counter"]
-            for endpoint, s in sorted(self.seconds.items()):
-                lines.append(f'cbmkg_http_request_seconds_total{{endpoint="{endpoint}"}} {s:.6f}')
-        lines += ["# HELP cbmkg_store_triples Quads in the store's named graphs.",
-                  "# TYPE cbmkg_store_triples gauge", f"cbmkg_store_triples {triples}"]
-        return "\n".join(lines) + "\n"
+    def timed_out(self) -> None:
+        self.timeouts.inc()
+
+    def text(self, triples: int) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        else:
+            registry = self.registry
+        store = ("# HELP cbmkg_store_triples Quads in the store's named graphs.\n"
+                 f"# TYPE cbmkg_store_triples gauge\ncbmkg_store_triples {triples}\n")
+        return generate_latest(registry) + store.encode()
 
 
 def install(app: Flask) -> None:
@@ -85,7 +92,7 @@ def install(app: Flask) -> None:
             response.set_etag(g.etag)
             if g.get("modified"):
                 response.last_modified = g.modified
-        if request.endpoint in ("sparql.sparql", "named.run"):
+        if request.endpoint in ("sparql.sparql", "named.run") and log.isEnabledFor(logging.INFO):
             log.info(json.dumps({
                 "event": "query", "endpoint": request.endpoint, "method": request.method,
                 "status": response.status_code, "ms": round(seconds * 1000, 2),
@@ -97,7 +104,7 @@ def install(app: Flask) -> None:
     @app.get("/metrics")
     def metrics_page() -> Response:
         triples = current_app.extensions["cbmkg.store"].count()
-        return Response(metrics.text(triples), mimetype="text/plain; version=0.0.4")
+        return Response(metrics.text(triples), content_type=CONTENT_TYPE_LATEST)
 
 
 CORS_METHODS = "GET, HEAD, POST, OPTIONS"

@@ -83,13 +83,14 @@ def _execute(query: str, default_graphs: list[str] | None, named_graphs: list[st
 
 
 def run_job(job: Job) -> Response:
-    """Run a job where queries run (a worker process, or this thread for memory and remote
-    stores) with the format asked for, the timeout and the result cap of the configuration."""
+    """Run a job where queries run (see workers.py) with the format asked for, the timeout
+    and the result cap of the configuration."""
     config = current_app.config["CBMKG"]
     job = replace(job, format=request.values.get("format") or None,
                   accept=request.headers.get("Accept") or None, limit=config.result_limit)
     _store()  # follow a new generation here too (ETags, pages)
-    return to_response(current_app.extensions["cbmkg.runner"].run(job, config.query_timeout))
+    runner = current_app.extensions["cbmkg.runner"]
+    return to_response(runner.run(job, config.query_timeout, request.environ.get("gunicorn.socket")))
 
 
 def to_response(answer: Answer) -> Response:

@@ -1,200 +1,141 @@
-"""Where SPARQL queries run: in worker processes, so that a query past its time is really
-stopped (its process is killed; Oxigraph cannot interrupt a query inside a thread) and the
-other workers keep answering.
+"""Where SPARQL queries run, and how a query past its time is stopped.
 
-Each worker opens the embedded store read-only and follows new generations by itself; a
-store of at most ``worker_copy_limit`` quads is copied into the worker's memory (one copy
-per worker, taken again for each new generation), where Oxigraph answers faster. A
-worker that is killed or dies is replaced in the background. A store that lives in memory
-(tests) or on another server has nothing to open in a second process: ``InlineRunner`` runs
-those queries in threads and answers 503 at the timeout (a remote store stops at its own
-``http_timeout``, and may have a query timeout of its own).
+``cbmkg serve`` runs gunicorn with ``workers`` sync worker processes: each answers one request
+at a time and runs its queries itself (``WatchdogRunner``), from a copy of the store in its
+memory when the store has at most ``worker_copy_limit`` quads (Oxigraph answers several
+times faster from memory than from RocksDB), else from the store on disk, read-only. A query
+that runs past ``query_timeout`` cannot be interrupted inside Oxigraph, so a watchdog thread
+(Oxigraph lets go of the GIL while it works) writes the 503 answer to the client's socket
+and ends the process: the CPU stops at once, gunicorn starts a fresh worker, and the other
+workers go on answering.
+
+Anywhere else (a memory or remote store, or a server that is not gunicorn's sync worker),
+``InlineRunner`` runs the query in a thread and answers 503 at the timeout; the work goes
+on until it ends (a remote store stops at ``http_timeout`` or its own timeout).
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
-import queue
+import os
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
-from multiprocessing.connection import Connection
 from typing import Any
 
-from cbmkg.errors import CbmkgError
-from cbmkg.store import GraphStore
+from cbmkg.store import EmbeddedStore, GraphStore
 
 from .answers import Answer, Job, answer
 
 log = logging.getLogger("cbmkg.server.workers")
-_context = multiprocessing.get_context("spawn")  # never fork a process that runs threads
+EXIT_TIMEOUT = 75  # the exit status of a worker that stopped a query (EX_TEMPFAIL)
 
 
-def _work(conn: Connection, home: str, copy_limit: int) -> None:
-    """A worker's life: open the store, answer jobs until told to stop."""
-    from cbmkg.store import EmbeddedStore
-
-    try:
-        disk = EmbeddedStore.open(home)
-        store = _in_memory(disk, copy_limit)
-    except CbmkgError as e:
-        conn.send(Answer.text(500, str(e)))
-        return
-    conn.send(Answer(200, b"ready"))
-    while True:
-        try:
-            job = conn.recv()
-        except (EOFError, KeyboardInterrupt):
-            return
-        if job is None:
-            return
-        try:
-            if disk.refresh():  # a build has published a newer generation
-                store = _in_memory(disk, copy_limit)
-            conn.send(answer(store, job))
-        except CbmkgError as e:
-            conn.send(Answer.text(500, str(e)))
-
-
-def _in_memory(disk: GraphStore, copy_limit: int) -> GraphStore:
-    """A copy of a store small enough in this worker's memory (Oxigraph answers from memory
-    several times faster than from RocksDB), else the store on disk itself."""
-    from cbmkg.store import EmbeddedStore
-
-    if not isinstance(disk, EmbeddedStore) or len(disk.raw) > copy_limit:
-        return disk
-    copy = EmbeddedStore.memory()
-    copy.raw.bulk_extend(disk.raw)
-    return copy
-
-
-class QueryTimeout(CbmkgError):
-    pass
-
-
-@dataclass
-class _Worker:
-    process: Any
-    conn: Connection
+def timeout_message(timeout: float) -> str:
+    return f"query stopped after {timeout:g} s (query_timeout)"
 
 
 class InlineRunner:
-    """Runs queries in threads of this process (memory and remote stores). The client gets
-    its timeout answer on time; the work itself goes on until the remote store's own
-    timeout (``http_timeout``) or, in memory, until it ends: only the worker pool can kill."""
+    """Runs queries in threads of this process and answers on time."""
 
     def __init__(self, store: GraphStore, threads: int = 8):
         self.store = store
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cbmkg-query")
 
-    def run(self, job: Job, timeout: float) -> Answer:
+    def run(self, job: Job, timeout: float, client: Any = None) -> Answer:
         future = self.pool.submit(answer, self.store, job)
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
             future.cancel()
-            return Answer.text(503, f"query stopped after {timeout:g} s (query_timeout); "
-                                    f"the store may still be working on it")
-
-    def pids(self) -> list[int]:
-        return []
+            return Answer.text(503, timeout_message(timeout) + "; the store may still be working on it")
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
 
 
-class WorkerPool:
-    """``size`` processes answering jobs from one on-disk store."""
+class WatchdogRunner:
+    """Runs a query in the request's own thread, in a process that serves one request at a
+    time; at the timeout, answers the client itself and ends the process."""
 
-    def __init__(self, home: str, size: int, copy_limit: int = 0):
-        self.home = home
+    TICK = 0.05  # how often the watchdog looks (a thread per request would cost more)
+
+    def __init__(self, store: EmbeddedStore, copy_limit: int, on_timeout: Any = None):
+        self.disk = store
         self.copy_limit = copy_limit
-        self.idle: queue.Queue[_Worker] = queue.Queue()
+        self.on_timeout = on_timeout
         self.lock = threading.Lock()
-        self.live: set[int] = set()
-        self.closed = False
-        starting = [self._spawn() for _ in range(max(1, size))]
-        for worker in starting:
-            self._ready(worker)
+        self._copy: GraphStore | None = None
+        self._copied: str | None = "(none yet)"
+        self._deadline: float | None = None
+        self._client: socket.socket | None = None
+        self._timeout = 0.0
+        threading.Thread(target=self._watch, daemon=True, name="cbmkg-watchdog").start()
 
-    def _spawn(self) -> _Worker:
-        parent, child = _context.Pipe()
-        process = _context.Process(target=_work, args=(child, self.home, self.copy_limit), daemon=True,
-                                   name="cbmkg-query-worker")
-        process.start()
-        child.close()
-        return _Worker(process, parent)
+    def current(self) -> GraphStore:
+        """The store to query: the in-memory copy of the active generation when it is small
+        enough (taken again after each new generation), else the store on disk. The caller
+        has refreshed the store (sparql.run_job)."""
+        if self._copied != self.disk.generation:  # counting quads on disk is not free
+            self._copied = self.disk.generation
+            self._copy = None
+            if len(self.disk.raw) <= self.copy_limit:
+                copy = EmbeddedStore.memory()
+                copy.raw.bulk_extend(self.disk.raw)
+                self._copy = copy
+        return self._copy if self._copy is not None else self.disk
 
-    def _ready(self, worker: _Worker) -> None:
-        hello = worker.conn.recv()
-        if hello.status != 200:
-            worker.process.join()
-            raise CbmkgError(f"a query worker could not start: {hello.body.decode().strip()}")
-        with self.lock:
-            self.live.add(worker.process.pid)
-        self.idle.put(worker)
-
-    def _replace(self, worker: _Worker) -> None:
-        """Kill a worker and start another in the background (the caller answers at once)."""
-        worker.process.kill()
-        worker.process.join()
-        worker.conn.close()
-        with self.lock:
-            self.live.discard(worker.process.pid)
-        if self.closed:
-            return
-
-        def start() -> None:
-            try:
-                self._ready(self._spawn())
-            except (CbmkgError, EOFError, OSError) as e:
-                log.error("cannot replace a query worker: %s", e)
-
-        threading.Thread(target=start, daemon=True).start()
-
-    def run(self, job: Job, timeout: float) -> Answer:
-        deadline = time.monotonic() + timeout
+    def run(self, job: Job, timeout: float, client: socket.socket | None = None) -> Answer:
+        if client is None:
+            raise RuntimeError("WatchdogRunner needs the client's socket (gunicorn's sync worker)")
+        store = self.current()
+        self._client, self._timeout = client, timeout
+        self._deadline = time.monotonic() + timeout
         try:
-            worker = self.idle.get(timeout=timeout)
-        except queue.Empty:
-            return Answer.text(503, f"every query worker stayed busy for {timeout:g} s; try again")
-        try:
-            worker.conn.send(job)
-            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
-                self._replace(worker)
-                return Answer.text(503, f"query stopped after {timeout:g} s (query_timeout)")
-            result: Answer = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError):
-            self._replace(worker)
-            return Answer.text(500, "the query worker died while answering")
-        self.idle.put(worker)
-        return result
+            return answer(store, job)
+        finally:
+            with self.lock:
+                self._deadline = None
 
-    def pids(self) -> list[int]:
-        with self.lock:
-            return sorted(self.live)
+    def _watch(self) -> None:
+        while True:
+            time.sleep(self.TICK)
+            deadline = self._deadline
+            if deadline is None or time.monotonic() < deadline:
+                continue
+            with self.lock:
+                if self._deadline is None:
+                    continue  # the answer was ready just in time
+                self._expire()
+
+    def _expire(self) -> None:
+        """Answer 503 on the client's socket, then end the process (lock held: the request
+        thread cannot answer too)."""
+        body = (timeout_message(self._timeout) + "\n").encode()
+        head = ("HTTP/1.1 503 Service Unavailable\r\n"
+                "Content-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+                "Access-Control-Allow-Origin: *\r\n\r\n").encode()
+        try:
+            if self.on_timeout is not None:
+                self.on_timeout()
+            assert self._client is not None
+            self._client.sendall(head + body)
+            self._client.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # the client left already
+        finally:
+            log.warning("query stopped after %g s; worker %d exits", self._timeout, os.getpid())
+            os._exit(EXIT_TIMEOUT)
 
     def close(self) -> None:
-        self.closed = True
-        while True:
-            try:
-                worker = self.idle.get_nowait()
-            except queue.Empty:
-                break
-            try:
-                worker.conn.send(None)
-            except OSError:
-                pass
-            worker.process.join(timeout=2)
-            if worker.process.is_alive():
-                worker.process.kill()
+        pass
 
 
-def runner_for(store: GraphStore, size: int, copy_limit: int = 0) -> InlineRunner | WorkerPool:
-    home = getattr(store, "home", None)
-    if store.kind == "embedded" and home is not None and size > 0:
-        return WorkerPool(str(home), size, copy_limit)
+def runner_for(store: GraphStore, copy_limit: int, kill_on_timeout: bool,
+               on_timeout: Any = None) -> InlineRunner | WatchdogRunner:
+    if kill_on_timeout and isinstance(store, EmbeddedStore) and store.home is not None:
+        return WatchdogRunner(store, copy_limit, on_timeout)
     return InlineRunner(store)

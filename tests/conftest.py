@@ -91,6 +91,34 @@ class OxigraphServer:
             self.process.wait()
 
 
+class CbmkgServer:
+    """`cbmkg serve` itself (gunicorn, worker processes) on 127.0.0.1, configured by
+    CBMKG_* variables; its stderr (query log, errors) is kept in a file."""
+
+    def __init__(self, settings: dict[str, str], log: Path):
+        import os
+        import sys
+
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.settings = settings
+        env = {**os.environ, **{f"CBMKG_{k.upper()}": v for k, v in settings.items()}}
+        with log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cbmkg.cli", "serve", "--port", str(self.port)],
+                env=env, stdout=subprocess.DEVNULL, stderr=err)
+        wait_until_up(self.base + "/healthz", self.process, seconds=60)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
 @pytest.fixture(scope="session")
 def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OxigraphServer]:
     server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-serve"))

@@ -10,7 +10,7 @@ import pytest
 from pyoxigraph import RdfFormat, Store
 
 from cbmkg.errors import StoreError, StoreNotFound
-from cbmkg.store import EmbeddedStore
+from cbmkg.store import EmbeddedStore, embedded
 
 G = "https://w3id.org/cbmkg/graph/test/g"
 TTL = '<http://example.org/a> <http://example.org/p> "{}" .'
@@ -32,7 +32,8 @@ def test_plain_oxigraph_directory_is_named_as_such(tmp_path: Path) -> None:
         EmbeddedStore.open(tmp_path / "plain")
 
 
-def test_each_build_publishes_a_new_generation(tmp_path: Path) -> None:
+def test_each_build_publishes_a_new_generation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(embedded, "PRUNE_GRACE", -1.0)  # replaced generations go at once
     home = tmp_path / "store"
     store = EmbeddedStore.open(home, create=True)
     store.replace_graph(G, TTL.format(1), RdfFormat.TURTLE)
@@ -45,6 +46,26 @@ def test_each_build_publishes_a_new_generation(tmp_path: Path) -> None:
     generations = sorted(p.name for p in home.iterdir() if p.name.startswith("gen-"))
     assert len(generations) == 2, "older generations are pruned, the previous one is kept"
     assert value(EmbeddedStore.open(home)) == "3"
+
+
+def test_replaced_generations_stay_for_readers_in_other_processes(tmp_path: Path) -> None:
+    home = tmp_path / "store"
+    store = EmbeddedStore.open(home, create=True)
+    for n in range(4):
+        store.replace_graph(G, TTL.format(n), RdfFormat.TURTLE)
+    assert len([p for p in home.iterdir() if p.name.startswith("gen-")]) == 4
+
+
+def test_a_writer_that_has_not_refreshed_builds_on_the_active_generation(tmp_path: Path) -> None:
+    """Two server workers each hold the store; one publishes, then the other writes: the
+    first one's data must survive (the build starts from what is active, not what it saw)."""
+    home = tmp_path / "store"
+    first = EmbeddedStore.open(home, create=True)
+    first.replace_graph(G, TTL.format(1), RdfFormat.TURTLE)
+    second = EmbeddedStore.open(home)
+    first.replace_graph(G + "2", TTL.format(2), RdfFormat.TURTLE)
+    second.replace_graph(G + "3", TTL.format(3), RdfFormat.TURTLE)
+    assert set(EmbeddedStore.open(home).graphs()) == {G, G + "2", G + "3"}
 
 
 def test_reader_follows_new_generation(tmp_path: Path) -> None:

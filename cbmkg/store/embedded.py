@@ -19,6 +19,7 @@ Oxigraph require (one writer, and no reading of a directory another process writ
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import shutil
 import time
@@ -36,6 +37,8 @@ ACTIVE = "active"
 PREVIOUS = "previous"
 LOCK = ".build.lock"
 GEN_PREFIX = "gen-"
+PUBLISHED = "published"  # the generations ever made active, one name a line
+PRUNE_GRACE = 120.0  # seconds a replaced generation stays for readers still on it
 
 
 def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[str] | None,
@@ -81,15 +84,24 @@ class EmbeddedStore(GraphStore):
         home = Path(home)
         if not (home / ACTIVE).is_symlink():
             if not create:
-                if home.exists() and (home / "CURRENT").exists():
-                    raise StoreNotFound(
-                        f"{home} is a plain Oxigraph database, not a cbmkg store home; "
-                        "run `cbmkg build` with another --store directory")
-                raise StoreNotFound(f"no store at {home} (run `cbmkg build` first)")
+                cls.check(home)
             home.mkdir(parents=True, exist_ok=True)
             return cls(home, Store(), None)
         generation = os.readlink(home / ACTIVE)
         return cls(home, cls._open_generation(home / generation), generation)
+
+    @staticmethod
+    def check(home: str | Path) -> None:
+        """Raise StoreNotFound unless ``home`` holds a published store, without opening it
+        (a process about to fork workers must not start RocksDB: its threads do not fork)."""
+        home = Path(home)
+        if (home / ACTIVE).is_symlink() and (home / os.readlink(home / ACTIVE)).is_dir():
+            return
+        if home.exists() and (home / "CURRENT").exists():
+            raise StoreNotFound(
+                f"{home} is a plain Oxigraph database, not a cbmkg store home; "
+                "run `cbmkg build` with another --store directory")
+        raise StoreNotFound(f"no store at {home} (run `cbmkg build` first)")
 
     @staticmethod
     def _open_generation(path: Path) -> Store:
@@ -123,13 +135,7 @@ class EmbeddedStore(GraphStore):
 
     def modified(self) -> datetime | None:
         """The publication time of the active generation (its name holds it, in UTC)."""
-        if self._generation is None:
-            return None
-        try:
-            stamp = self._generation.removeprefix(GEN_PREFIX).split("-", 1)[0]
-            return datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
-        except ValueError:
-            return None
+        return None if self._generation is None else _published(self._generation)  # cached
 
     @property
     def raw(self) -> Store:
@@ -269,10 +275,14 @@ class _DiskBuild(Build):
         except BlockingIOError:
             self._lock.close()
             raise StoreError(f"another build is writing to {self.home}; try again when it ends") from None
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-        self.name = f"{GEN_PREFIX}{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+        # names sort in time order (seconds, then nanoseconds), which _prune relies on
+        now = time.time_ns()
+        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime(now // 10**9))
+        self.name = f"{GEN_PREFIX}{stamp}-{now % 10**9:09d}-{os.getpid()}"
         self.path = self.home / self.name
-        base = owner.generation
+        # the generation active now, under the lock: another process (a server worker) may
+        # have published one since this owner last looked, and its data must not be lost
+        base = _active(self.home)
         self.fresh = replace_all or base is None
         if not self.fresh:
             # A RocksDB checkpoint: hard links, so starting from the current data is cheap.
@@ -298,7 +308,9 @@ class _DiskBuild(Build):
         self.writer.optimize()
         self.writer = None  # closes RocksDB (releases its lock) before anyone reads it
         _fsync_dir(self.path)
-        old = self.owner.generation
+        old = _active(self.home)
+        with open(self.home / PUBLISHED, "a", encoding="ascii") as log:  # see _prune
+            log.write(self.name + "\n")
         _swap_link(self.home, ACTIVE, self.name)
         if old:
             _swap_link(self.home, PREVIOUS, old)
@@ -319,10 +331,42 @@ class _DiskBuild(Build):
         self._lock.close()
 
     def _prune(self, keep: set[str | None]) -> None:
-        """Remove generations nobody points at (older ones, and those of killed builds)."""
-        for entry in self.home.iterdir():
-            if entry.name.startswith(GEN_PREFIX) and entry.name not in keep:
-                shutil.rmtree(entry, ignore_errors=True)
+        """Remove generations nobody points at. What a killed build left goes at once (no
+        reader ever saw it); a generation that was published stays for PRUNE_GRACE seconds
+        after its successor began, as a reader in another process (a server worker) may
+        still be answering from it until its next request."""
+        names = sorted(e.name for e in self.home.iterdir() if e.name.startswith(GEN_PREFIX))
+        try:
+            published = set((self.home / PUBLISHED).read_text(encoding="ascii").split())
+        except OSError:
+            published = set()
+        now = time.time()
+        for name, successor in zip(names, names[1:], strict=False):
+            if name in keep:
+                continue
+            replaced = _published(successor)
+            if name not in published or (replaced is not None and now - replaced.timestamp() > PRUNE_GRACE):
+                shutil.rmtree(self.home / name, ignore_errors=True)
+        live = published & set(names)
+        if len(live) < len(published):  # forget what is gone, so the list stays short
+            (self.home / PUBLISHED).write_text("".join(f"{n}\n" for n in sorted(live)), encoding="ascii")
+
+
+def _active(home: Path) -> str | None:
+    try:
+        return os.readlink(home / ACTIVE)
+    except OSError:
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def _published(generation: str) -> datetime | None:
+    """The time in a generation's name (when its build began, UTC)."""
+    try:
+        stamp = generation.removeprefix(GEN_PREFIX).split("-", 1)[0]
+        return datetime.strptime(stamp, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _swap_link(home: Path, name: str, target: str) -> None:

@@ -1,0 +1,69 @@
+"""``cbmkg serve``: the app under gunicorn, ``workers`` sync worker processes.
+
+One request at a time per process is what lets a worker stop a runaway query by ending
+itself (see workers.py); gunicorn starts a new one in its place. Each worker builds its own
+app (no preloading), so each opens the store itself. Metrics of all workers are kept in a
+temporary ``PROMETHEUS_MULTIPROC_DIR`` made here.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from cbmkg.config import Config
+
+
+class _Gunicorn(BaseApplication):  # type: ignore[misc]
+    def __init__(self, config: Config, options: dict[str, Any]):
+        self.cbmkg_config = config
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from . import create_app
+
+        logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
+        return create_app(self.cbmkg_config, test_config={"CBMKG_KILL_ON_TIMEOUT": True})
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def serve(config: Config) -> None:
+    metrics_dir = tempfile.mkdtemp(prefix="cbmkg-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before any worker imports the client
+    options = {
+        "bind": f"{config.host}:{config.port}",
+        "workers": max(1, config.workers),
+        # gthread with one thread: one request in flight per process (what lets a worker end
+        # itself at a timeout), and keep-alive connections, which sync workers do not keep
+        "worker_class": "gthread",
+        "threads": 1,
+        "keepalive": 5,
+        # gunicorn's own watchdog is the last resort: ours answers the client first
+        "timeout": int(config.query_timeout) + 30,
+        "graceful_timeout": 10,
+        "child_exit": _child_exit,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": "warning",
+        "proc_name": "cbmkg",
+    }
+    try:
+        _Gunicorn(config, options).run()
+    finally:
+        shutil.rmtree(metrics_dir, ignore_errors=True)

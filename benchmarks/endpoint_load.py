@@ -46,12 +46,11 @@ DESCRIBE = "DESCRIBE <https://w3id.org/cbmkg/id/actor/UKR>"
 JSON = "application/sparql-results+json"
 
 
-def queries() -> list[tuple[str, str, str, str]]:
-    """(name, kind, text, accept): kind 'heavy' (the engine works >= 10 ms) or 'point'."""
-    chosen = [(f"named:{q.name}", "heavy", q.bind({}), JSON)
-              for q in Catalogue(ROOT / "queries").all()]
-    chosen.append(("group-by", "heavy", GROUP_BY, JSON))
-    chosen.append(("describe", "point", DESCRIBE, "application/n-triples"))
+def queries() -> list[tuple[str, str, str]]:
+    """(name, text, accept)."""
+    chosen = [(f"named:{q.name}", q.bind({}), JSON) for q in Catalogue(ROOT / "queries").all()]
+    chosen.append(("group-by", GROUP_BY, JSON))
+    chosen.append(("describe", DESCRIBE, "application/n-triples"))
     return chosen
 
 
@@ -145,10 +144,11 @@ def main() -> None:
               f"query and server, {args.rounds} rounds; cbmkg workers: {args.workers}; "
               f"cores: {os.cpu_count()}\n")
         report = []
-        header = (f"{'query':<28}{'kind':<7}{'1-client ms':>12}{'cbmkg r/s':>11}{'p50':>8}{'p99':>8}"
+        header = (f"{'query':<28}{'kind':<7}{'engine ms':>12}{'cbmkg r/s':>11}{'p50':>8}{'p99':>8}"
                   f"{'oxigraph r/s':>14}{'p50':>8}{'p99':>8}{'ratio':>7}{'failed':>8}")
         print(header)
-        for name, kind, text, accept in queries():
+        floor = engine_ms(servers["oxigraph"], "ASK {}", JSON)  # HTTP and client, no work
+        for name, text, accept in queries():
             if args.only and args.only not in name:
                 continue
             single = engine_ms(servers["oxigraph"], text, accept)
@@ -158,22 +158,37 @@ def main() -> None:
                 for server in order:
                     url = servers[server] + "?" + urlencode({"query": text})
                     runs[server].append(wrk(url, accept, args.seconds, args.connections))
-            row: dict[str, object] = {"query": name, "kind": kind, "oxigraph_single_ms": round(single, 2)}
+            row: dict[str, object] = {"query": name, "oxigraph_single_ms": round(single, 2)}
             for server, results in runs.items():
                 for key in ("rps", "p50", "p99"):
                     row[f"{server}_{key}"] = round(statistics.median(x[key] for x in results), 2)
                 row[f"{server}_failed"] = sum(int(x["failed"]) for x in results)
+            # the engine's work per query: oxigraph serve keeps every core busy under this
+            # load, so cores / (requests per second) is its CPU time per query (steadier than
+            # one client's latency). Issue #6's targets: >= 0.9x where it is 10 ms or more,
+            # >= 0.25x for a point lookup; queries in between ("light") have none.
+            work = (os.cpu_count() or 1) * 1000 / float(row["oxigraph_rps"]) \
+                if row["oxigraph_rps"] else float("inf")  # type: ignore[arg-type]
+            kind = "point" if name == "describe" else "heavy" if work >= 10 else "light"
+            row.update(kind=kind, engine_ms=round(work, 2))
             reference = float(row["oxigraph_rps"])  # type: ignore[arg-type]
             row["ratio"] = round(float(row["cbmkg_rps"]) / reference, 3) if reference else None  # type: ignore[arg-type]
             report.append(row)
-            print(f"{name:<28}{kind:<7}{single:>12.1f}{row['cbmkg_rps']:>11}{row['cbmkg_p50']:>8}"
+            print(f"{name:<28}{kind:<7}{work:>12.1f}{row['cbmkg_rps']:>11}{row['cbmkg_p50']:>8}"
                   f"{row['cbmkg_p99']:>8}{row['oxigraph_rps']:>14}{row['oxigraph_p50']:>8}"
                   f"{row['oxigraph_p99']:>8}{str(row['ratio']):>7}"
                   f"{int(row['cbmkg_failed']) + int(row['oxigraph_failed']):>8}", flush=True)  # type: ignore[call-overload]
         if args.json:
             args.json.write_text(json.dumps(report, indent=2))
         failed = sum(int(r["cbmkg_failed"]) + int(r["oxigraph_failed"]) for r in report)  # type: ignore[call-overload]
-        print(f"\nlatencies in ms; ratio = cbmkg r/s ÷ oxigraph r/s; failed requests: {failed}")
+        print(f"\nlatencies in ms; engine ms: oxigraph serve's CPU time per query under this load "
+              f"(one client waits {floor:.1f} ms for ASK {{}}); ratio = cbmkg r/s ÷ oxigraph r/s; "
+              f"failed requests: {failed}")
+        for kind in ("heavy", "light", "point"):
+            ratios = [float(r["ratio"]) for r in report if r["kind"] == kind and r["ratio"] is not None]  # type: ignore[arg-type]
+            if ratios:
+                print(f"{kind}: ratio min {min(ratios):.2f}, median {statistics.median(ratios):.2f} "
+                      f"over {len(ratios)} queries")
         if failed:
             raise SystemExit(1)
     finally:

@@ -30,7 +30,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
         app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
 
-    from . import graph_store, manners, named, pages, sparql, ui
+    from . import graph_store, manners, named, pages, sparql, ui, validate
 
     manners.install(app)
     app.extensions["cbmkg.runner"] = runner_for(
@@ -42,6 +42,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     app.register_blueprint(named.blueprint)
     app.register_blueprint(graph_store.blueprint)
     app.register_blueprint(ui.blueprint)
+    app.register_blueprint(validate.blueprint)
     app.register_blueprint(pages.blueprint)
 
     @app.get("/healthz")

@@ -73,6 +73,7 @@ class WatchdogRunner:
         self._client: socket.socket | None = None
         self._timeout = 0.0
         threading.Thread(target=self._watch, daemon=True, name="cbmkg-watchdog").start()
+        self.current()  # copy now, while the worker starts, not in its first request
 
     def current(self) -> GraphStore:
         """The store to query: the in-memory copy of the active generation when it is small

@@ -503,3 +503,22 @@ def test_timeout_answers_on_time_on_every_store(served: tuple[GraphStore, CbmkgS
         assert time.monotonic() - started < 10
     finally:
         server.stop()
+
+
+def test_validate_checks_posted_data_in_the_context_of_the_store(base: str, store: GraphStore) -> None:
+    before = store.count()
+    bad = requests.post(base + "/validate", data="<https://example.org/r> a <https://w3id.org/cbmkg/ontology#Reply> .",
+                        headers={"Content-Type": "text/turtle", "Accept": "text/turtle"}, timeout=60)
+    assert bad.status_code == 200 and bad.headers["Cbmkg-Conforms"] == "false"
+    report = Graph().parse(data=bad.text, format="turtle")
+    sh = "http://www.w3.org/ns/shacl#"
+    focus = {str(o) for o in report.objects(None, URIRef(sh + "focusNode"))}
+    assert focus == {"https://example.org/r"}, "only results about the posted subjects"
+    note = '<https://example.org/n> <http://www.w3.org/2000/01/rdf-schema#label> "a note"@en .'
+    good = requests.post(base + "/validate", timeout=60, data=note,
+                         headers={"Content-Type": "application/n-triples", "Accept": "text/plain"})
+    assert good.status_code == 200 and good.headers["Cbmkg-Conforms"] == "true"
+    broken = requests.post(base + "/validate", data="<a:b> <a:c> .", timeout=10,
+                           headers={"Content-Type": "text/turtle"})
+    assert broken.status_code == 400 and "line 1" in broken.text
+    assert store.count() == before

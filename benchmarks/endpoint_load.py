@@ -110,7 +110,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10, help="per query, server and round")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=2, help="cbmkg query worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="cbmkg serve worker processes")
     parser.add_argument("--only", help="run only the queries whose name contains this")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()

@@ -46,7 +46,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("corpus_dir", str(ROOT / "corpus"), "Folder of the bundled reports built by default."),
     Setting("host", "127.0.0.1", "Address `cbmkg serve` listens on."),
     Setting("port", 8080, "Port `cbmkg serve` listens on.", int),
-    Setting("workers", 2, "Worker processes of `cbmkg serve` (gunicorn), one request in flight each.", int),
+    Setting("workers", 4, "Worker processes of `cbmkg serve` (gunicorn), one request in flight each.", int),
     Setting("worker_copy_limit", 500000,
             "Query workers copy an embedded store of at most this many quads into their memory "
             "(faster queries, one copy per worker); 0: always read from disk.", int),

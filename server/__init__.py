@@ -18,8 +18,6 @@ from flask import Flask
 from cbmkg.config import Config, load_config
 from cbmkg.store import GraphStore, open_store
 
-from .workers import runner_for
-
 
 def create_app(config: Config | None = None, store: GraphStore | None = None,
                test_config: dict[str, Any] | None = None) -> Flask:
@@ -30,7 +28,11 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
         app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
 
+    # imported here, not at the top: `cbmkg serve` imports this package in gunicorn's master
+    # before it sets PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads on import
     from . import graph_store, manners, named, pages, sparql, ui, validate
+    from .fastpath import FastSparql
+    from .workers import runner_for
 
     manners.install(app)
     app.extensions["cbmkg.runner"] = runner_for(
@@ -44,6 +46,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(validate.blueprint)
     app.register_blueprint(pages.blueprint)
+    app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:

@@ -15,6 +15,7 @@ import time
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import parse_accept_header
 
 log = logging.getLogger("cbmkg.server.queries")
 
@@ -61,9 +62,7 @@ def install(app: Flask) -> None:
         g.started = time.perf_counter()
         version = current_app.extensions["cbmkg.store"].version()
         if version and request.method in ("GET", "HEAD") and request.endpoint != "metrics":
-            key = "|".join((version, request.full_path, request.headers.get("Accept", ""),
-                            request.headers.get("Accept-Encoding", "")))
-            g.etag = hashlib.sha1(key.encode()).hexdigest()[:20]
+            g.etag = etag_of(version, request.environ)
             if g.etag in request.if_none_match:
                 return Response(status=304, headers={"ETag": f'"{g.etag}"', "Vary": "Accept"})
             g.modified = current_app.extensions["cbmkg.store"].modified()
@@ -92,13 +91,9 @@ def install(app: Flask) -> None:
             response.set_etag(g.etag)
             if g.get("modified"):
                 response.last_modified = g.modified
-        if request.endpoint in ("sparql.sparql", "named.run") and log.isEnabledFor(logging.INFO):
-            log.info(json.dumps({
-                "event": "query", "endpoint": request.endpoint, "method": request.method,
-                "status": response.status_code, "ms": round(seconds * 1000, 2),
-                "bytes": response.calculate_content_length(),
-                "query_sha1": hashlib.sha1((g.get("query") or request.full_path)
-                                           .encode()).hexdigest()[:12]}))
+        if request.endpoint in ("sparql.sparql", "named.run"):
+            log_query(request.endpoint, request.method, response.status_code, seconds,
+                      response.calculate_content_length(), g.get("query") or request.full_path)
         return response
 
     @app.get("/metrics")
@@ -130,10 +125,34 @@ def _compress(response: Response) -> None:
             "Content-Encoding" in response.headers or request.method == "HEAD":
         return
     response.vary.add("Accept-Encoding")
-    if "gzip" not in request.accept_encodings:
-        return
     body = response.get_data()
-    if len(body) < MIN_GZIP:
-        return
-    response.set_data(gzip.compress(body, compresslevel=5))
-    response.headers["Content-Encoding"] = "gzip"
+    packed = gzipped(body, request.headers.get("Accept-Encoding"))
+    if packed is not body:
+        response.set_data(packed)
+        response.headers["Content-Encoding"] = "gzip"
+
+
+# -- shared with the fast path (fastpath.py), so both answer alike ---------------------------
+def etag_of(version: str, environ: dict) -> str:  # type: ignore[type-arg]
+    """The ETag of a GET: the store's generation, the request's path and query string, and
+    what it accepts (the answer varies with Accept and Accept-Encoding)."""
+    key = "|".join((version, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),
+                    environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ACCEPT_ENCODING", "")))
+    return hashlib.sha1(key.encode("utf-8", "surrogateescape")).hexdigest()[:20]
+
+
+def gzipped(body: bytes, accept_encoding: str | None) -> bytes:
+    """``body`` gzipped when the client accepts gzip and it is worth it, else ``body`` itself."""
+    if len(body) < MIN_GZIP or not accept_encoding or \
+            "gzip" not in parse_accept_header(accept_encoding):
+        return body
+    return gzip.compress(body, compresslevel=5)
+
+
+def log_query(endpoint: str, method: str, status: int, seconds: float, size: int | None,
+              query: str) -> None:
+    if log.isEnabledFor(logging.INFO):
+        log.info(json.dumps({
+            "event": "query", "endpoint": endpoint, "method": method, "status": status,
+            "ms": round(seconds * 1000, 2), "bytes": size,
+            "query_sha1": hashlib.sha1(query.encode("utf-8", "surrogateescape")).hexdigest()[:12]}))

@@ -49,11 +49,9 @@ def serve(config: Config) -> None:
     options = {
         "bind": f"{config.host}:{config.port}",
         "workers": max(1, config.workers),
-        # gthread with one thread: one request in flight per process (what lets a worker end
-        # itself at a timeout), and keep-alive connections, which sync workers do not keep
-        "worker_class": "gthread",
-        "threads": 1,
-        "keepalive": 5,
+        # sync: one request in flight per process, which lets a worker end itself at a
+        # timeout; as fast as gthread here for point lookups (measured), and simpler
+        "worker_class": "sync",
         # gunicorn's own watchdog is the last resort: ours answers the client first
         "timeout": int(config.query_timeout) + 30,
         "graceful_timeout": 10,

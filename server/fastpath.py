@@ -1,0 +1,93 @@
+"""The common case without Flask: a plain ``GET`` or ``HEAD`` of ``/sparql?query=…``.
+
+Flask's request and response objects cost about a millisecond of Python per request, more
+than Oxigraph needs to answer a point lookup (benchmarks/endpoint_load.py). This WSGI
+middleware answers such requests itself, with the same pieces the Flask views use (the
+SERVICE check, the runner, the answer writer, ETag, gzip, CORS, metrics, the query log,
+all shared), and hands everything else to Flask: other routes and methods, conditional
+requests, parameters it does not know, refusals.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import Flask
+from werkzeug.http import http_date
+
+from .answers import Job
+from .manners import EXPOSED, etag_of, gzipped, log_query
+from .safety import refused_services
+
+KNOWN = {"query", "format", "default-graph-uri", "named-graph-uri"}
+StartResponse = Callable[..., Any]
+
+
+class FastSparql:
+    def __init__(self, app: Flask):
+        self.app = app
+        self.flask = app.wsgi_app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD")
+        if environ.get("PATH_INFO") != "/sparql" or method not in ("GET", "HEAD") or \
+                "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
+            return self.flask(environ, start_response)
+        try:
+            params = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True,
+                              strict_parsing=False, errors="strict")
+        except UnicodeDecodeError:
+            return self.flask(environ, start_response)
+        queries = params.get("query", [])
+        if len(queries) != 1 or not params.keys() <= KNOWN or len(params.get("format", [])) > 1:
+            return self.flask(environ, start_response)
+        config = self.app.config["CBMKG"]
+        if refused_services(queries[0], tuple(config.service_allowlist.split())):
+            return self.flask(environ, start_response)  # Flask writes the refusal
+        return self._answer(environ, start_response, params, method)
+
+    def _answer(self, environ: dict[str, Any], start_response: StartResponse,
+                params: dict[str, list[str]], method: str) -> Iterable[bytes]:
+        started = time.perf_counter()
+        config = self.app.config["CBMKG"]
+        store = self.app.extensions["cbmkg.store"]
+        refresh = getattr(store, "refresh", None)
+        if refresh is not None:
+            refresh()  # a build may have published a new generation
+        host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+        query = params["query"][0]
+        job = Job(query, params.get("default-graph-uri") or None, params.get("named-graph-uri") or None,
+                  base_iri=f"{environ.get('wsgi.url_scheme', 'http')}://{host}/sparql",
+                  format=(params.get("format") or [None])[0] or None,
+                  accept=environ.get("HTTP_ACCEPT") or None, limit=config.result_limit)
+        answer = self.app.extensions["cbmkg.runner"].run(job, config.query_timeout,
+                                                          environ.get("gunicorn.socket"))
+        body = answer.body
+        headers = [("Content-Type", f"{answer.media}; charset=utf-8"), *answer.headers.items(),
+                   ("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED)]
+        if answer.status == 200:
+            headers.append(("Vary", "Accept, Accept-Encoding"))
+            version = store.version()
+            if version:
+                headers.append(("ETag", f'"{etag_of(version, environ)}"'))
+                modified = store.modified()
+                if modified is not None:
+                    headers.append(("Last-Modified", http_date(modified)))
+            if method == "GET":
+                packed = gzipped(body, environ.get("HTTP_ACCEPT_ENCODING"))
+                if packed is not body:
+                    body = packed
+                    headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{answer.status} {_REASONS.get(answer.status, 'Error')}", headers)
+        seconds = time.perf_counter() - started
+        self.app.extensions["cbmkg.metrics"].count("sparql.sparql", answer.status, seconds)
+        log_query("sparql.sparql", method, answer.status, seconds, len(body), query)
+        return [] if method == "HEAD" else [body]
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 406: "Not Acceptable",
+            500: "Internal Server Error", 503: "Service Unavailable"}

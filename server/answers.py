@@ -15,6 +15,7 @@ from pyoxigraph import (
     QueryBoolean,
     QueryResultsFormat,
     RdfFormat,
+    parse,
     parse_query_results,
     serialize,
 )
@@ -116,9 +117,7 @@ def write(result: QueryResult, job: Job) -> Answer:
         if isinstance(result, QueryBoolean):
             body = result.serialize(format=offered[media])
         elif is_graph:
-            triples, truncated = _take(result, job.limit)
-            body = serialize(triples, format=offered[media],  # type: ignore[arg-type]
-                             prefixes=PREFIXES if offered[media] is RdfFormat.TURTLE else None)
+            body, truncated = _triples(result, offered[media], job.limit)
         else:
             body, truncated = _solutions(result, offered[media], job.limit)
         if not isinstance(result, QueryBoolean) and truncated:
@@ -130,13 +129,19 @@ def write(result: QueryResult, job: Job) -> Answer:
     return Answer(200, body or b"", media, headers)
 
 
-def _take(result: QueryResult, limit: int) -> tuple[list, bool]:  # type: ignore[type-arg]
-    items = []
-    for item in result:  # type: ignore[union-attr]
-        if len(items) == limit:
-            return items, True
-        items.append(item)
-    return items, False
+def _triples(result: QueryResult, format: RdfFormat, limit: int) -> tuple[bytes, bool]:
+    """Triples in ``format``, at most ``limit``: written as N-Triples first (one triple a
+    line), cut there, then read back and written in the format asked for, all by pyoxigraph."""
+    nt: bytes = result.serialize(format=RdfFormat.N_TRIPLES) or b""  # type: ignore[union-attr]
+    lines = nt.split(b"\n", limit)
+    truncated = len(lines) > limit and lines[limit] != b""
+    if truncated:
+        nt = b"\n".join(lines[:limit]) + b"\n"
+    if format is RdfFormat.N_TRIPLES:
+        return nt, truncated
+    triples = (q.triple for q in parse(nt, format=RdfFormat.N_TRIPLES))
+    return serialize(triples, format=format,  # type: ignore[arg-type]
+                     prefixes=PREFIXES if format is RdfFormat.TURTLE else None) or b"", truncated
 
 
 def _solutions(result: QueryResult, format: QueryResultsFormat, limit: int) -> tuple[bytes, bool]:

@@ -10,8 +10,10 @@ requests, parameters it does not know, refusals.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -36,10 +38,8 @@ class FastSparql:
         if environ.get("PATH_INFO") != "/sparql" or method not in ("GET", "HEAD") or \
                 "HTTP_IF_NONE_MATCH" in environ or "HTTP_IF_MODIFIED_SINCE" in environ:
             return self.flask(environ, start_response)
-        try:
-            params = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True,
-                              strict_parsing=False, errors="strict")
-        except UnicodeDecodeError:
+        params = _parameters(environ.get("QUERY_STRING", ""))
+        if params is None:
             return self.flask(environ, start_response)
         queries = params.get("query", [])
         if len(queries) != 1 or not params.keys() <= KNOWN or len(params.get("format", [])) > 1:
@@ -59,7 +59,8 @@ class FastSparql:
             refresh()  # a build may have published a new generation
         host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
         query = params["query"][0]
-        job = Job(query, params.get("default-graph-uri") or None, params.get("named-graph-uri") or None,
+        job = Job(query, list(params.get("default-graph-uri", ())) or None,
+                  list(params.get("named-graph-uri", ())) or None,
                   base_iri=f"{environ.get('wsgi.url_scheme', 'http')}://{host}/sparql",
                   format=(params.get("format") or [None])[0] or None,
                   accept=environ.get("HTTP_ACCEPT") or None, limit=config.result_limit)
@@ -75,7 +76,7 @@ class FastSparql:
                 headers.append(("ETag", f'"{etag_of(version, environ)}"'))
                 modified = store.modified()
                 if modified is not None:
-                    headers.append(("Last-Modified", http_date(modified)))
+                    headers.append(("Last-Modified", _http_date(modified)))
             if method == "GET":
                 packed = gzipped(body, environ.get("HTTP_ACCEPT_ENCODING"))
                 if packed is not body:
@@ -87,6 +88,20 @@ class FastSparql:
         self.app.extensions["cbmkg.metrics"].count("sparql.sparql", answer.status, seconds)
         log_query("sparql.sparql", method, answer.status, seconds, len(body), query)
         return [] if method == "HEAD" else [body]
+
+
+@functools.lru_cache(maxsize=512)  # clients send the same queries again and again
+def _parameters(query_string: str) -> dict[str, list[str]] | None:
+    """The parameters of a query string (None if not UTF-8); callers must not change them."""
+    try:
+        return parse_qs(query_string, keep_blank_values=True, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+@functools.lru_cache(maxsize=8)  # one generation, one date
+def _http_date(moment: datetime) -> str:
+    return http_date(moment)
 
 
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 406: "Not Acceptable",

@@ -55,6 +55,9 @@ def serve(config: Config) -> None:
         # gunicorn's own watchdog is the last resort: ours answers the client first
         "timeout": int(config.query_timeout) + 30,
         "graceful_timeout": 10,
+        # SPARQL clients send long queries by GET (SPARQLWrapper does by default); gunicorn's
+        # 4 KiB request line would refuse them. 0 is its "no limit" (the only value above 8 KiB).
+        "limit_request_line": 0,
         "child_exit": _child_exit,
         "accesslog": None,
         "errorlog": "-",

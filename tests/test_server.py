@@ -148,6 +148,13 @@ def test_protocol_requests(base: str) -> None:
     assert requests.get(url, params={"query": SELECT, "format": "csv"}, timeout=10).text.startswith("code,date")
 
 
+def test_long_query_by_get(base: str) -> None:
+    """SPARQLWrapper sends queries by GET; a 20 KB one must not meet a request-line limit."""
+    long_query = SELECT.replace("ORDER BY", "# " + "x" * 20_000 + "\nORDER BY")
+    rows = wrapper(base, long_query, "json").convert()["results"]["bindings"]
+    assert [(b["code"]["value"], b["date"]["value"]) for b in rows] == EXPECTED
+
+
 def test_named_queries_over_http(base: str) -> None:
     listing = requests.get(base + "/queries", timeout=10).json()
     names = {q["name"] for q in listing}

@@ -81,15 +81,15 @@ def compute(store: GraphStore, shapes_dir: Path) -> Graph:
         names = [v.value for v in result.variables]  # type: ignore[union-attr]
         answers += [(rule, {name: _value(row[name]) for name in names}) for row in result]  # type: ignore[index]
     facts = {b.get("event") or b["this"] for _, b in answers}
-    contexts = _contexts(store, facts)
+    sources = contexts(store, facts)
     iris = {v for _, b in answers for v in b.values() if v and v.startswith("http")}
-    iris |= {c["reported_by"] for c in contexts.values()}
-    labels = _labels(store, iris)
+    iris |= {c["reported_by"] for c in sources.values()}
+    labels = labels_of(store, iris)
     statuses = _statuses(store, {b["constraint"] for _, b in answers if b.get("constraint")})
     out = Graph()
     out.bind("cbm", CBM)
     for rule, bindings in answers:
-        where = contexts.get(bindings.get("event") or bindings["this"])  # type: ignore[arg-type]
+        where = sources.get(bindings.get("event") or bindings["this"])  # type: ignore[arg-type]
         _add_finding(out, rule, bindings, where, labels, statuses)
     return out
 
@@ -98,7 +98,10 @@ def _values(variable: str, iris: Iterable[str]) -> str:
     return f"VALUES ?{variable} {{ " + " ".join(str(NamedNode(i)) for i in sorted(iris)) + " }"
 
 
-def _contexts(store: GraphStore, facts: set[str]) -> dict[str, dict[str, str]]:
+def contexts(store: GraphStore, facts: set[str]) -> dict[str, dict[str, str]]:
+    """Where each fact comes from (the named query fact-context, one row per fact): its
+    paragraph, who reported it, the evidence span and, when known, the paragraph's text and
+    the span's character offsets in it."""
     if not facts:
         return {}
     text = Catalogue(ROOT / "queries").get("fact-context").text
@@ -107,12 +110,14 @@ def _contexts(store: GraphStore, facts: set[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for row in store.query(query):
         out.setdefault(row["fact"].value, {  # type: ignore[index]
-            "paragraph": row["paragraph"].value, "reported_by": row["reported_by"].value,  # type: ignore[index]
-            "evidence": row["evidence"].value})  # type: ignore[index]
+            key: row[key].value for key in  # type: ignore[index]
+            ("paragraph", "reported_by", "evidence", "paragraph_text", "start", "end")
+            if row[key] is not None})  # type: ignore[index]
     return out
 
 
-def _labels(store: GraphStore, iris: set[str]) -> dict[tuple[str, str], str]:
+def labels_of(store: GraphStore, iris: set[str]) -> dict[tuple[str, str], str]:
+    """English and Chinese labels (rdfs:label, skos:prefLabel) of ``iris``: (iri, lang) → label."""
     if not iris:
         return {}
     query = ("SELECT ?x ?l WHERE { " + _values("x", iris) +

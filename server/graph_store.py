@@ -14,7 +14,7 @@ import hmac
 import re
 
 from flask import Blueprint, Response, current_app, request
-from pyoxigraph import RdfFormat, parse, serialize
+from pyoxigraph import RdfFormat, Triple, parse, serialize
 
 from cbmkg.errors import CbmkgError, QuerySyntaxError
 from cbmkg.store.base import RELATIVE_IRI
@@ -92,16 +92,24 @@ def graph_store() -> Response:
 
 def _payload() -> bytes | Response:
     """The request body as N-Triples, parsed here so that a bad payload is a 400 naming where."""
+    triples = read_triples(TRIPLES)
+    if isinstance(triples, Response):
+        return triples
+    return serialize(triples, format=RdfFormat.N_TRIPLES) or b""
+
+
+def read_triples(formats: dict[str, RdfFormat]) -> list[Triple] | Response:
+    """The triples of the request body in one of ``formats`` (of a dataset format, their
+    graphs are dropped), or the 415/400 answer naming what is wrong and where."""
     media = (request.mimetype or "").lower()
-    if media not in TRIPLES:
-        return _text(415, f"send a graph as one of {', '.join(TRIPLES)}, not {media!r}")
+    if media not in formats:
+        return _text(415, f"send RDF as one of {', '.join(formats)}, not {media!r}")
     try:
         # pyoxigraph's JSON-LD reader loads no remote @context: nothing is fetched
-        triples = [q.triple for q in parse(request.get_data(), format=TRIPLES[media],
-                                            base_iri=request.base_url)]
+        return [q.triple for q in parse(request.get_data(), format=formats[media],
+                                        base_iri=request.base_url)]
     except SyntaxError as e:
-        return _text(400, f"the {media} payload does not parse: {e}")
-    return serialize(triples, format=RdfFormat.N_TRIPLES) or b""
+        return _text(400, f"the {media} body does not parse: {e}")
 
 
 def _read(graph: str | None) -> Response:

@@ -10,7 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from pyoxigraph import NamedNode
 
+from cbmkg.findings import contexts, labels_of
 from cbmkg.namespaces import BASE
 from cbmkg.results import short
 
@@ -82,7 +84,6 @@ def document(root: str, rest: str) -> Response:
 
 
 LANGUAGES = ("en", "zh")
-LABEL = "<http://www.w3.org/2000/01/rdf-schema#label>|<http://www.w3.org/2004/02/skos/core#prefLabel>"
 
 
 def _language() -> str:
@@ -94,42 +95,27 @@ def _language() -> str:
 
 
 def _labels(iris: list[str], lang: str) -> dict[str, str]:
-    """The best label of each IRI: the reader's language, then English, then any."""
-    wanted = sorted({i for i in iris if i and "<" not in i and ">" not in i and " " not in i})
-    if not wanted:
-        return {}
-    values = " ".join(f"<{i}>" for i in wanted)
-    rank: dict[str, tuple[int, str]] = {}
-    for row in _store().query(  # type: ignore[union-attr]
-            f"SELECT ?x ?l WHERE {{ VALUES ?x {{ {values} }} ?x {LABEL} ?l }}"):
-        tag = (row["l"].language or "").lower()
-        score = 0 if tag.startswith(lang) else 1 if tag.startswith("en") else 2 if not tag else 3
-        key = row["x"].value
-        if key not in rank or (score, row["l"].value) < rank[key]:
-            rank[key] = (score, row["l"].value)
-    return {k: v for k, (_, v) in rank.items()}
+    """The best label of each IRI: the reader's language, else the other one."""
+    wanted = {i for i in iris if i and not any(c in i for c in '<> "{}')}
+    found = labels_of(_store(), wanted)
+    other = "zh" if lang == "en" else "en"
+    return {i: found.get((i, lang)) or found[(i, other)]
+            for i in wanted if (i, lang) in found or (i, other) in found}
 
 
 def _evidence(iri: str) -> list[dict[str, Any]]:
-    """For an extracted fact (or a quoted span itself): the paragraph it was read from, with
-    the quoted words marked, and who said it (the reply's respondent)."""
-    rows = _store().query(f"""
-        PREFIX oa: <http://www.w3.org/ns/oa#>
-        PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
-        SELECT DISTINCT ?para ?text ?start ?end ?who WHERE {{
-          {{ <{iri}> cbm:evidence ?span }} UNION {{ BIND(<{iri}> AS ?span) ?span oa:hasSource ?any }}
-          ?span oa:hasSource ?para ; oa:hasSelector ?pos .
-          ?pos oa:start ?start ; oa:end ?end .
-          ?para cbm:text ?text .
-          OPTIONAL {{ <{iri}> cbm:reportedBy ?who }}
-        }} ORDER BY ?para ?start LIMIT 50""")
-    found = []
-    for row in rows:  # type: ignore[union-attr]
-        text, start, end = row["text"].value, int(row["start"].value), int(row["end"].value)
-        found.append({"paragraph": _local(row["para"]), "before": text[:start],
-                      "quote": text[start:end], "after": text[end:],
-                      "who": _local(row["who"]) if row["who"] is not None else None})
-    return found
+    """For an extracted fact: the paragraph it was read from, with the quoted words marked,
+    and who said it (the named query fact-context)."""
+    found = contexts(_store(), {iri}).get(iri)
+    if not found or "paragraph_text" not in found:
+        return []
+    text, start, end = found["paragraph_text"], int(found["start"]), int(found["end"])
+    return [{"paragraph": _link(found["paragraph"]), "before": text[:start],
+             "quote": text[start:end], "after": text[end:], "who": _link(found["reported_by"])}]
+
+
+def _link(iri: str) -> dict[str, str]:
+    return _local(NamedNode(iri))
 
 
 def _rdf(iri: str) -> Response:

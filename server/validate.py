@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request
-from pyoxigraph import RdfFormat, parse, serialize
+from pyoxigraph import RdfFormat, serialize
 from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF
 
@@ -19,6 +19,7 @@ from cbmkg.errors import CbmkgError
 from cbmkg.namespaces import SH
 
 from .answers import GRAPHS
+from .graph_store import read_triples
 from .sparql import _store, _text
 
 blueprint = Blueprint("validate", __name__)
@@ -27,14 +28,9 @@ REPORTS = ("text/plain", "text/csv", "text/turtle", "application/ld+json")
 
 @blueprint.post("/validate")
 def validate() -> Response:
-    media = (request.mimetype or "").lower()
-    if media not in GRAPHS:
-        return _text(415, f"send RDF as one of {', '.join(GRAPHS)}, not {media!r}")
-    try:
-        posted = [q.triple for q in parse(request.get_data(), format=GRAPHS[media],
-                                          base_iri=request.base_url)]
-    except SyntaxError as e:
-        return _text(400, f"the {media} body does not parse: {e}")
+    posted = read_triples(GRAPHS)
+    if isinstance(posted, Response):
+        return posted
     if not posted:
         return _text(400, "the body holds no triples")
     wanted = request.accept_mimetypes.best_match(REPORTS, default="text/plain") \

@@ -45,7 +45,7 @@ class FastSparql:
         if len(queries) != 1 or not params.keys() <= KNOWN or len(params.get("format", [])) > 1:
             return self.flask(environ, start_response)
         config = self.app.config["CBMKG"]
-        if refused_services(queries[0], tuple(config.service_allowlist.split())):
+        if _refused(queries[0], config.service_allowlist):
             return self.flask(environ, start_response)  # Flask writes the refusal
         return self._answer(environ, start_response, params, method)
 
@@ -97,6 +97,11 @@ def _parameters(query_string: str) -> dict[str, list[str]] | None:
         return parse_qs(query_string, keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         return None
+
+
+@functools.lru_cache(maxsize=512)
+def _refused(query: str, allowlist: str) -> bool:
+    return refused_services(query, tuple(allowlist.split())) is not None
 
 
 @functools.lru_cache(maxsize=8)  # one generation, one date

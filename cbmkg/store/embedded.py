@@ -65,6 +65,7 @@ class EmbeddedStore(GraphStore):
 
     def __init__(self, home: Path | None, store: Store, generation: str | None):
         self.home = home
+        self._active = str(home / ACTIVE) if home is not None else ""
         self._store = store
         self._generation = generation
         self._changes = 0  # in memory: bumped by every write
@@ -115,7 +116,7 @@ class EmbeddedStore(GraphStore):
         if self.home is None:
             return False
         try:
-            generation = os.readlink(self.home / ACTIVE)
+            generation = os.readlink(self._active)  # a str path: no pathlib on every request
         except OSError:
             return False
         if generation == self._generation:

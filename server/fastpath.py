@@ -21,7 +21,7 @@ from flask import Flask
 from werkzeug.http import http_date
 
 from .answers import Job
-from .manners import EXPOSED, etag_of, gzipped, log_query
+from .manners import EXPOSED, cached_if_short, etag_of, gzipped, log_query
 from .safety import refused_services
 
 KNOWN = {"query", "format", "default-graph-uri", "named-graph-uri"}
@@ -90,7 +90,7 @@ class FastSparql:
         return [] if method == "HEAD" else [body]
 
 
-@functools.lru_cache(maxsize=512)  # clients send the same queries again and again
+@cached_if_short(512)
 def _parameters(query_string: str) -> dict[str, list[str]] | None:
     """The parameters of a query string (None if not UTF-8); callers must not change them."""
     try:
@@ -99,7 +99,7 @@ def _parameters(query_string: str) -> dict[str, list[str]] | None:
         return None
 
 
-@functools.lru_cache(maxsize=512)
+@cached_if_short(512)
 def _refused(query: str, allowlist: str) -> bool:
     return refused_services(query, tuple(allowlist.split())) is not None
 

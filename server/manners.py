@@ -11,6 +11,8 @@ import hashlib
 import logging
 import os
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -18,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
 log = logging.getLogger("cbmkg.server.queries")
+T = TypeVar("T")
 
 
 class Metrics:
@@ -140,6 +143,24 @@ def _compress(response: Response) -> None:
 
 
 # -- shared with the fast path (fastpath.py), so both answer alike ---------------------------
+SHORT = 8192  # characters: longer arguments are not cached (a GET query string has no limit)
+
+
+def cached_if_short(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """``functools.lru_cache`` for calls whose string arguments are short together: clients
+    send the same queries again and again, but a cache must not keep megabytes per entry."""
+    def wrap(function: Callable[..., T]) -> Callable[..., T]:
+        cached = functools.lru_cache(maxsize=maxsize)(function)
+
+        @functools.wraps(function)
+        def call(*args: str) -> T:
+            if sum(len(a) for a in args) <= SHORT:
+                return cached(*args)
+            return function(*args)
+        return call
+    return wrap
+
+
 def etag_of(version: str, environ: dict) -> str:  # type: ignore[type-arg]
     """The ETag of a GET: the store's generation, the request's path and query string, and
     what it accepts (the answer varies with Accept and Accept-Encoding)."""
@@ -147,7 +168,7 @@ def etag_of(version: str, environ: dict) -> str:  # type: ignore[type-arg]
                  environ.get("HTTP_ACCEPT", ""), environ.get("HTTP_ACCEPT_ENCODING", ""))
 
 
-@functools.lru_cache(maxsize=1024)  # clients ask the same questions again and again
+@cached_if_short(1024)
 def _etag(*parts: str) -> str:
     return hashlib.sha1("|".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
@@ -174,6 +195,6 @@ _LOG_LINE = ('{"event": "query", "endpoint": "%s", "method": "%s", "status": %d,
              '"bytes": %s, "query_sha1": "%s"}')
 
 
-@functools.lru_cache(maxsize=1024)
+@cached_if_short(1024)
 def _query_hash(query: str) -> str:
     return hashlib.sha1(query.encode("utf-8", "surrogateescape")).hexdigest()[:12]

@@ -155,6 +155,24 @@ def test_long_query_by_get(base: str) -> None:
     assert [(b["code"]["value"], b["date"]["value"]) for b in rows] == EXPECTED
 
 
+def test_per_request_caches_keep_no_long_queries() -> None:
+    """The fast path caches what clients repeat (parsed query strings, ETags), but a cache
+    entry must not keep a long GET query: any client could fill a worker's memory."""
+    from server.manners import SHORT, cached_if_short
+
+    calls: list[str] = []
+
+    @cached_if_short(4)
+    def length(text: str) -> int:
+        calls.append(text)
+        return len(text)
+
+    short, long_ = "q" * 10, "q" * (SHORT + 1)
+    assert [length(short), length(short), length(long_), length(long_)] == [10, 10, SHORT + 1, SHORT + 1]
+    assert calls == [short, long_, long_]  # the short one once, the long one every time
+    assert length.__wrapped__ is not None and length.__name__ == "length"  # type: ignore[attr-defined]
+
+
 def test_named_queries_over_http(base: str) -> None:
     listing = requests.get(base + "/queries", timeout=10).json()
     names = {q["name"] for q in listing}

@@ -185,7 +185,7 @@ def log_query(endpoint: str, method: str, status: int, seconds: float, size: int
               query: str) -> None:
     """One JSON line per query. Written by hand, not by json.dumps: every field is a number,
     a hash, a name of this server's own or an HTTP method (a token: no quotes, no
-    backslashes), so none needs escaping; a point lookup costs little more than its log line."""
+    backslashes), so none needs escaping. The log line was a sixth of a point lookup's Python."""
     if log.isEnabledFor(logging.INFO):
         log.info(_LOG_LINE, endpoint, method, status, seconds * 1000,
                  "null" if size is None else size, _query_hash(query))

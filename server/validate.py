@@ -21,6 +21,7 @@ from cbmkg.namespaces import SH
 from .answers import GRAPHS
 from .graph_store import read_triples
 from .sparql import _store, _text
+from .workers import Overtime
 
 blueprint = Blueprint("validate", __name__)
 REPORTS = ("text/plain", "text/csv", "text/turtle", "application/ld+json")
@@ -36,10 +37,17 @@ def validate() -> Response:
     wanted = request.accept_mimetypes.best_match(REPORTS, default="text/plain") \
         if request.accept_mimetypes else "text/plain"
     subjects = {str(t.subject.value) for t in posted}
+    config, store = current_app.config["CBMKG"], _store()
+
+    def work() -> validation.Outcome:  # its cost grows with the store: under the query timeout
+        shapes = validation.load_shapes(Path(config.shapes_dir))
+        return validation.validate(validation.union_store(store.export_bytes() + _as_nquads(posted)),
+                                   shapes)
     try:
-        shapes = validation.load_shapes(Path(current_app.config["CBMKG"].shapes_dir))
-        data = validation.union_store(_store().export_bytes() + _as_nquads(posted))
-        outcome = validation.validate(data, shapes)
+        outcome = current_app.extensions["cbmkg.runner"].call(
+            work, config.query_timeout, request.environ.get("gunicorn.socket"), what="validation")
+    except Overtime as e:
+        return _text(503, str(e))
     except CbmkgError as e:
         return _text(500, str(e))
     outcome = _about(outcome, subjects)

@@ -21,9 +21,10 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any
+from typing import Any, TypeVar
 
 from cbmkg.store import EmbeddedStore, GraphStore
 
@@ -33,8 +34,15 @@ log = logging.getLogger("cbmkg.server.workers")
 EXIT_TIMEOUT = 75  # the exit status of a worker that stopped a query (EX_TEMPFAIL)
 
 
-def timeout_message(timeout: float) -> str:
-    return f"query stopped after {timeout:g} s (query_timeout)"
+T = TypeVar("T")
+
+
+class Overtime(Exception):
+    """Work that ran past its time (InlineRunner: the thread may still be at it)."""
+
+
+def timeout_message(timeout: float, what: str = "query") -> str:
+    return f"{what} stopped after {timeout:g} s (query_timeout)"
 
 
 class InlineRunner:
@@ -45,12 +53,19 @@ class InlineRunner:
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="cbmkg-query")
 
     def run(self, job: Job, timeout: float, client: Any = None) -> Answer:
-        future = self.pool.submit(answer, self.store, job)
+        try:
+            return self.call(lambda: answer(self.store, job), timeout, client)
+        except Overtime as e:
+            return Answer.text(503, str(e))
+
+    def call(self, work: Callable[[], T], timeout: float, client: Any = None, what: str = "query") -> T:
+        """``work()``, or Overtime at the timeout (the work goes on in its thread)."""
+        future = self.pool.submit(work)
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
             future.cancel()
-            return Answer.text(503, timeout_message(timeout) + "; the store may still be working on it")
+            raise Overtime(timeout_message(timeout, what) + "; the store may still be working on it") from None
 
     def close(self) -> None:
         self.pool.shutdown(wait=False, cancel_futures=True)
@@ -72,6 +87,7 @@ class WatchdogRunner:
         self._deadline: float | None = None
         self._client: socket.socket | None = None
         self._timeout = 0.0
+        self._what = "query"
         threading.Thread(target=self._watch, daemon=True, name="cbmkg-watchdog").start()
         self.current()  # copy now, while the worker starts, not in its first request
 
@@ -89,13 +105,18 @@ class WatchdogRunner:
         return self._copy if self._copy is not None else self.disk
 
     def run(self, job: Job, timeout: float, client: socket.socket | None = None) -> Answer:
+        store = self.current()
+        return self.call(lambda: answer(store, job), timeout, client)
+
+    def call(self, work: Callable[[], T], timeout: float, client: socket.socket | None = None,
+             what: str = "query") -> T:
+        """``work()`` in this thread; at the timeout the watchdog answers and ends the process."""
         if client is None:
             raise RuntimeError("WatchdogRunner needs the client's socket (gunicorn's sync worker)")
-        store = self.current()
-        self._client, self._timeout = client, timeout
+        self._client, self._timeout, self._what = client, timeout, what
         self._deadline = time.monotonic() + timeout
         try:
-            return answer(store, job)
+            return work()
         finally:
             with self.lock:
                 self._deadline = None
@@ -114,7 +135,7 @@ class WatchdogRunner:
     def _expire(self) -> None:
         """Answer 503 on the client's socket, then end the process (lock held: the request
         thread cannot answer too)."""
-        body = (timeout_message(self._timeout) + "\n").encode()
+        body = (timeout_message(self._timeout, self._what) + "\n").encode()
         head = ("HTTP/1.1 503 Service Unavailable\r\n"
                 "Content-Type: text/plain; charset=utf-8\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n"

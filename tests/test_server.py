@@ -355,6 +355,34 @@ def test_runaway_query_is_stopped_and_the_next_is_answered(strict: tuple[str, Cb
     assert "cbmkg_query_timeouts_total 1.0" in metrics, "the stopped worker's count survives it"
 
 
+def test_validation_past_the_timeout_is_stopped_too(strict: tuple[str, CbmkgServer], tmp_path: Path) -> None:
+    """/validate reads the whole store, so it runs under query_timeout like a query: a
+    server whose timeout is shorter than one validation answers 503 and ends that worker."""
+    _, roomy = strict
+    hasty = CbmkgServer({**roomy.settings, "query_timeout": "0.05"}, tmp_path / "hasty.log")
+    try:
+        note = "<https://example.org/r> a <https://w3id.org/cbmkg/ontology#Reply> ."
+        worker = requests.get(hasty.base + "/healthz", timeout=10).json()["pid"]
+        started = time.monotonic()
+        late = requests.post(hasty.base + "/validate", data=note, timeout=30,
+                             headers={"Content-Type": "text/turtle"})
+        took = time.monotonic() - started
+        assert late.status_code == 503 and "validation stopped after 0.05 s" in late.text, late.text
+        assert took < 1.0, took
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not Path(f"/proc/{worker}").exists()
+        # the same request on the roomier server is answered in full, and takes longer
+        started = time.monotonic()
+        full = requests.post(roomy.base + "/validate", data=note, timeout=30,
+                             headers={"Content-Type": "text/turtle"})
+        assert full.status_code == 200 and full.headers["Cbmkg-Conforms"] == "false"
+        assert time.monotonic() - started > 0.05
+    finally:
+        hasty.stop()
+
+
 def test_result_cap_is_announced(strict: tuple[str, CbmkgServer]) -> None:
     base, _ = strict
     capped = requests.get(base + "/sparql", params={"query": "SELECT ?s WHERE { ?s ?p ?o }"},

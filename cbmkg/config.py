@@ -50,7 +50,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("worker_copy_limit", 500000,
             "Query workers copy an embedded store of at most this many quads into their memory "
             "(faster queries, one copy per worker); 0: always read from disk.", int),
-    Setting("query_timeout", 30.0, "Seconds a SPARQL query (or a /validate request) may run before it is stopped.", float),
+    Setting("query_timeout", 30.0,
+            "Seconds a SPARQL query (or a /validate request) may run before it is stopped.", float),
     Setting("result_limit", 100000, "Most rows or triples one answer carries (announced when hit).", int),
     Setting("service_allowlist", "",
             "Space-separated IRI prefixes a SPARQL SERVICE clause or LOAD may call (empty: none).", str),

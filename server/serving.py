@@ -53,9 +53,10 @@ def serve(config: Config) -> None:
     options = {
         "bind": f"{config.host}:{config.port}",
         "workers": max(1, config.workers),
-        # sync: one request in flight per process, which lets a worker end itself at a
-        # timeout; as fast as gthread here for point lookups (measured), and simpler
-        "worker_class": "sync",
+        # gunicorn's sync worker (one request in flight per process, which lets a worker end
+        # itself at a timeout) with keep-alive that gives way to waiting clients (keepalive.py)
+        "worker_class": "server.keepalive.KeepAliveWorker",
+        "keepalive": config.keepalive,
         # gunicorn's own watchdog is the last resort: ours answers the client first
         "timeout": int(config.query_timeout) + 30,
         "graceful_timeout": 10,

@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import requests
@@ -395,6 +396,69 @@ def test_result_cap_is_announced(strict: tuple[str, CbmkgServer]) -> None:
     whole = requests.get(base + "/sparql", params={"query": "SELECT * WHERE { VALUES ?x { 1 2 3 } }"},
                          headers={"Accept": "text/csv"}, timeout=30)
     assert whole.text.split() == ["x", "1", "2", "3"] and "Cbmkg-Truncated" not in whole.headers
+
+
+def _ask(port: int, path: str, body: bytes = b"", method: str = "GET") -> bytes:
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    if body:
+        head += f"Content-Length: {len(body)}\r\nContent-Type: text/turtle\r\n"
+    return (head + "\r\n").encode() + body
+
+
+def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP answer read off a socket (http.client's parser), the socket left open."""
+    import http.client
+
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    body = response.read()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def _closed_by_server(sock: socket.socket) -> bool:
+    sock.settimeout(5)
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_connections_are_kept_but_never_keep_others_out(strict: tuple[str, CbmkgServer]) -> None:
+    """Keep-alive on a server with one worker: requests (pipelined ones too) share a
+    connection; an unread request body does not confuse the next request; an idle
+    connection gives way at once to a new client, and an answer says "Connection: close"
+    when another client waits."""
+    base, _ = strict
+    port = int(base.rsplit(":", 1)[1])
+    path = "/sparql?" + urlencode({"query": "ASK { ?s ?p ?o }", "format": "json"})
+    with socket.create_connection(("127.0.0.1", port)) as one:
+        one.sendall(_ask(port, path))
+        first = _answer(one)
+        one.sendall(_ask(port, "/healthz") + _ask(port, path))  # two at once (pipelined)
+        second, third = _answer(one), _answer(one)
+        assert [first[0], second[0], third[0]] == [200, 200, 200]
+        assert json.loads(third[2])["boolean"] is True and json.loads(second[2])["ok"] is True
+        assert "close" not in first[1].get("connection", "")
+        # a refused write whose body the answer never read, then a query on the same connection
+        one.sendall(_ask(port, "/store?graph=urn:g", b"<a:b> <a:c> 1 .\n" * 400, "PUT") + _ask(port, path))
+        refused, after = _answer(one), _answer(one)
+        assert refused[0] == 403 and after[0] == 200 and json.loads(after[2])["boolean"] is True
+        # one is idle now; a new client is answered at once, and the idle connection closed
+        started = time.monotonic()
+        other = requests.get(base + "/healthz", timeout=10)
+        assert other.status_code == 200 and time.monotonic() - started < 1.0
+        assert _closed_by_server(one)
+    # a client waits while another's request is read: that answer closes its connection
+    with socket.create_connection(("127.0.0.1", port)) as one:
+        time.sleep(0.3)  # the worker has taken `one` and waits for its request
+        with socket.create_connection(("127.0.0.1", port)) as waiting:
+            time.sleep(0.3)
+            one.sendall(_ask(port, path))
+            status, headers, _ = _answer(one)
+            assert status == 200 and headers["connection"] == "close"
+            assert _closed_by_server(one)
+            waiting.sendall(_ask(port, path))
+            assert _answer(waiting)[0] == 200
 
 
 def test_graph_store_reads_and_refuses_writes(base: str, store: GraphStore) -> None:

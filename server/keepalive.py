@@ -2,30 +2,28 @@
 
 The sync worker answers one request per connection: every request of a client costs a new
 TCP connection and gunicorn's lingering close, more than Oxigraph needs for a point lookup
-(benchmarks/endpoint_load.py: +35 % requests/s with connections kept). gunicorn keeps
-connections only in its threaded workers, which hand each request to a thread; a
-``cbmkg serve`` worker must run its request in its own main thread, one at a time, so that
-its watchdog can answer a runaway query and end the process (``workers.py``).
+(benchmarks/endpoint_load.py). gunicorn keeps connections only in its threaded workers,
+which hand each request to a thread; a ``cbmkg serve`` worker must run its request in its
+own main thread, one at a time, so that its watchdog can answer a runaway query and end
+the process (``workers.py``).
 
-This worker keeps the sync model (one connection, one request at a time per process) and
-keeps a connection open between requests, but never at another client's expense:
-
-- an answer says ``Connection: close`` whenever another client waits to be accepted
-  (checked before each answer), so under more clients than workers it behaves like the
-  plain sync worker;
-- between requests it waits for the kept client, a new client, or a signal, at most
-  ``keepalive`` seconds; a new client or a signal closes the idle connection (a client may
-  always find an idle connection closed: HTTP clients reconnect);
-- reading the next request (and what is left of the last one's body) has the same
-  ``keepalive`` limit, so a client that stops halfway cannot hold the worker.
+This worker keeps that: one request at a time, in the main thread. Between requests it
+waits, with one ``select``, on the listening socket and on every connection it keeps, so
+an idle client holds no worker: a new client is accepted, a kept client's next request is
+answered, in turn. A connection is closed when its client closes it, after ``keepalive``
+idle seconds, when its answer says ``Connection: close`` (HTTP/1.0, errors, a request body
+the answer left unread beyond 64 KiB), or when the worker ends. Reading a request is bounded
+by ``keepalive`` too, so a client that stops halfway cannot hold the worker.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import select
 import socket
 import sys
+import time
 from datetime import datetime
 from typing import Any
 
@@ -33,55 +31,112 @@ from gunicorn import http, util
 from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
+DRAIN = 65536  # bytes of an unread request body read off to keep its connection
+
+
+class _Kept:
+    """A connection this worker keeps: its socket, its parser (which may hold the start of
+    a next request already), and when it is given up if idle."""
+
+    __slots__ = ("sock", "addr", "listener", "parser", "idle_until")
+
+    def __init__(self, sock: socket.socket, addr: Any, listener: socket.socket, cfg: Any):
+        self.sock, self.addr, self.listener = sock, addr, listener
+        self.parser = http.get_parser(cfg, sock, addr)
+        self.idle_until = time.monotonic() + cfg.keepalive
+
+    def buffered(self) -> bool:
+        """Whether the parser holds bytes of a next request (pipelined), which ``select``
+        cannot see; True when it cannot tell."""
+        buffer = getattr(getattr(self.parser, "unreader", None), "buf", None)
+        return buffer is None or buffer.getbuffer().nbytes > 0
+
 
 class KeepAliveWorker(SyncWorker):
-    def handle(self, listener: socket.socket, client: socket.socket, addr: Any) -> None:
+    def run(self) -> None:
         if self.cfg.is_ssl or self.cfg.keepalive <= 0:
-            return super().handle(listener, client, addr)  # gunicorn's own, one request
-        req = None
-        idle = False  # closing a connection with nothing unread: no lingering needed
+            return super().run()  # gunicorn's own: one request per connection
+        for listener in self.sockets:
+            listener.setblocking(False)
+        kept: dict[socket.socket, _Kept] = {}
         try:
-            parser = http.get_parser(self.cfg, client, addr)
-            while True:
-                client.settimeout(self.cfg.keepalive)  # a half-sent request cannot hold us
-                req = next(parser)
-                client.settimeout(None)
-                if not self._answer(listener, req, client, addr):
+            while self.alive:
+                self.notify()
+                for conn in [c for c in kept.values() if c.buffered()] or self._wait(kept):
+                    self._serve(conn, kept)
+                    if not self.alive:
+                        break
+                now = time.monotonic()
+                for conn in [c for c in kept.values() if c.idle_until < now]:
+                    self._drop(conn, kept, idle=True)
+                if not self.is_parent_alive():
                     break
-                client.settimeout(self.cfg.keepalive)
-                if not _drained(req):
-                    break  # a large body the answer did not read: close (lingering)
-                client.settimeout(None)
-                if not self._next_comes(listener, client, parser):
-                    idle = True
-                    break
+        finally:
+            for conn in list(kept.values()):
+                self._drop(conn, kept, idle=True)
+
+    def _wait(self, kept: dict[socket.socket, _Kept]) -> list[_Kept]:
+        """Accept a new client or find the kept ones with a request, waiting at most until
+        the first idle connection is due."""
+        until = min((c.idle_until for c in kept.values()), default=time.monotonic() + self.timeout)
+        try:
+            ready, _, _ = select.select([*self.sockets, self.PIPE[0], *kept], [], [],
+                                        max(0.0, until - time.monotonic()))
+        except OSError as e:
+            if e.errno == errno.EINTR:
+                return []
+            raise
+        if self.PIPE[0] in ready:
+            os.read(self.PIPE[0], 1)  # a signal: the loop looks at self.alive
+        answer = [kept[s] for s in ready if s in kept]
+        for listener in self.sockets:
+            if listener in ready and len(kept) < self.cfg.worker_connections:
+                try:
+                    client, addr = listener.accept()
+                except OSError as e:
+                    if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                        raise
+                    continue  # another worker took it
+                client.setblocking(True)
+                util.close_on_exec(client)
+                kept[client] = _Kept(client, addr, listener, self.cfg)
+                if select.select([client], [], [], 0)[0]:
+                    answer.append(kept[client])  # it has sent already (most clients do at once)
+                break  # one new client a turn: the other workers take the rest
+        return answer
+
+    def _serve(self, conn: _Kept, kept: dict[socket.socket, _Kept]) -> None:
+        """Answer the connection's next request; drop it unless it is to be kept."""
+        req = None
+        keep = False
+        try:
+            conn.sock.settimeout(self.cfg.keepalive)  # a half-sent request cannot hold us
+            req = next(conn.parser)
+            conn.sock.settimeout(None)
+            keep = self._answer(conn.listener, req, conn.sock, conn.addr)
+            if keep:
+                conn.sock.settimeout(self.cfg.keepalive)
+                keep = _drained(req)  # a large body the answer left unread: close
+                conn.sock.settimeout(None)
         except (StopIteration, http.errors.NoMoreData, TimeoutError):
             pass  # the client is done, or went quiet
         except OSError as e:
             if e.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
                 self.log.exception("Socket error processing request.")
-        except BaseException as e:  # noqa: BLE001 - gunicorn's own handler answers 500 or 400
-            self.handle_error(req, client, addr, e)
-        finally:
-            if idle:
-                client.close()  # an idle client would not answer a lingering close for seconds
-            else:
-                util.close_graceful(client)
+        except BaseException as e:  # noqa: BLE001 - gunicorn's own handler answers 400 or 500
+            self.handle_error(req, conn.sock, conn.addr, e)
+        if keep:
+            conn.idle_until = time.monotonic() + self.cfg.keepalive
+        else:
+            self._drop(conn, kept, idle=False)
 
-    def _next_comes(self, listener: socket.socket, client: socket.socket, parser: Any) -> bool:
-        """Wait for the kept client's next request; False when the connection should close."""
-        unreader = getattr(parser, "unreader", None)
-        buffered = getattr(unreader, "buf", None)
-        if buffered is None or buffered.getbuffer().nbytes:
-            return True  # a pipelined request is read already (or we cannot tell)
-        self.notify()  # waiting between requests is not a stuck worker
-        try:
-            ready, _, _ = select.select([client, listener, self.PIPE[0]], [], [], self.cfg.keepalive)
-        except OSError:
-            return False
-        # a request that came is answered (with "Connection: close" when another client
-        # waits); an idle connection gives way to a new client or a signal
-        return self.alive and client in ready
+    @staticmethod
+    def _drop(conn: _Kept, kept: dict[socket.socket, _Kept], idle: bool) -> None:
+        kept.pop(conn.sock, None)
+        if idle:
+            conn.sock.close()  # nothing unread: an idle client would not answer a lingering close
+        else:
+            util.close_graceful(conn.sock)
 
     def _answer(self, listener: socket.socket, req: Any, client: socket.socket, addr: Any) -> bool:
         """gunicorn's SyncWorker.handle_request, without its unconditional close; True when
@@ -96,8 +151,8 @@ class KeepAliveWorker(SyncWorker):
             if self.nr >= self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
-            if not self.alive or select.select([listener], [], [], 0)[0]:
-                resp.force_close()  # ending, or another client waits for a worker
+            if not self.alive:
+                resp.force_close()
             respiter = self.wsgi(environ, resp.start_response)
             try:
                 if isinstance(respiter, environ["wsgi.file_wrapper"]):
@@ -124,9 +179,6 @@ class KeepAliveWorker(SyncWorker):
             except Exception:
                 self.log.exception("Exception in post_request hook")
         return False
-
-
-DRAIN = 65536  # bytes of an unread request body read off to keep its connection
 
 
 def _drained(req: Any) -> bool:

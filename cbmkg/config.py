@@ -53,7 +53,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("query_timeout", 30.0,
             "Seconds a SPARQL query (or a /validate request) may run before it is stopped.", float),
     Setting("keepalive", 5, "Seconds `cbmkg serve` keeps an idle client connection open "
-            "(given up at once when another client waits); 0: one request per connection.", int),
+            "(an idle connection holds no worker); 0: one request per connection.", int),
     Setting("result_limit", 100000, "Most rows or triples one answer carries (announced when hit).", int),
     Setting("service_allowlist", "",
             "Space-separated IRI prefixes a SPARQL SERVICE clause or LOAD may call (empty: none).", str),

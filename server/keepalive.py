@@ -12,15 +12,16 @@ waits, with one ``select``, on the listening socket and on every connection it k
 an idle client holds no worker: a new client is accepted, a kept client's next request is
 answered, in turn. A connection is closed when its client closes it, after ``keepalive``
 idle seconds, when its answer says ``Connection: close`` (HTTP/1.0, errors, a request body
-the answer left unread beyond 64 KiB), or when the worker ends. Reading a request is bounded
-by ``keepalive`` too, so a client that stops halfway cannot hold the worker.
+the answer left unread beyond 64 KiB), or when the worker ends (a worker that stops a runaway
+query ends with its connections; clients reconnect). Reading a request is bounded by
+``keepalive`` too, so a client that stops halfway cannot hold the worker.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import select
+import selectors
 import socket
 import sys
 import time
@@ -56,8 +57,12 @@ class KeepAliveWorker(SyncWorker):
     def run(self) -> None:
         if self.cfg.is_ssl or self.cfg.keepalive <= 0:
             return super().run()  # gunicorn's own: one request per connection
+        # epoll (not select: no limit of 1024 descriptors), one for the worker's life
+        self.selector = selectors.DefaultSelector()
         for listener in self.sockets:
             listener.setblocking(False)
+            self.selector.register(listener, selectors.EVENT_READ)
+        self.selector.register(self.PIPE[0], selectors.EVENT_READ)
         kept: dict[socket.socket, _Kept] = {}
         try:
             while self.alive:
@@ -79,16 +84,10 @@ class KeepAliveWorker(SyncWorker):
         """Accept a new client or find the kept ones with a request, waiting at most until
         the first idle connection is due."""
         until = min((c.idle_until for c in kept.values()), default=time.monotonic() + self.timeout)
-        try:
-            ready, _, _ = select.select([*self.sockets, self.PIPE[0], *kept], [], [],
-                                        max(0.0, until - time.monotonic()))
-        except OSError as e:
-            if e.errno == errno.EINTR:
-                return []
-            raise
+        ready = {key.fileobj for key, _ in self.selector.select(max(0.0, until - time.monotonic()))}
         if self.PIPE[0] in ready:
             os.read(self.PIPE[0], 1)  # a signal: the loop looks at self.alive
-        answer = [kept[s] for s in ready if s in kept]
+        answer = [kept[s] for s in ready if s in kept]  # type: ignore[index]
         for listener in self.sockets:
             if listener in ready and len(kept) < self.cfg.worker_connections:
                 try:
@@ -97,11 +96,12 @@ class KeepAliveWorker(SyncWorker):
                     if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
                         raise
                     continue  # another worker took it
-                client.setblocking(True)
                 util.close_on_exec(client)
                 kept[client] = _Kept(client, addr, listener, self.cfg)
-                if select.select([client], [], [], 0)[0]:
-                    answer.append(kept[client])  # it has sent already (most clients do at once)
+                self.selector.register(client, selectors.EVENT_READ)
+                client.setblocking(True)
+                if _has_sent(client):
+                    answer.append(kept[client])  # most clients send at once: answer now
                 break  # one new client a turn: the other workers take the rest
         return answer
 
@@ -130,9 +130,9 @@ class KeepAliveWorker(SyncWorker):
         else:
             self._drop(conn, kept, idle=False)
 
-    @staticmethod
-    def _drop(conn: _Kept, kept: dict[socket.socket, _Kept], idle: bool) -> None:
+    def _drop(self, conn: _Kept, kept: dict[socket.socket, _Kept], idle: bool) -> None:
         kept.pop(conn.sock, None)
+        self.selector.unregister(conn.sock)
         if idle:
             conn.sock.close()  # nothing unread: an idle client would not answer a lingering close
         else:
@@ -191,3 +191,13 @@ def _drained(req: Any) -> bool:
             return True
         left -= len(data)
     return False
+
+
+def _has_sent(client: socket.socket) -> bool:
+    """Whether a just accepted client has sent something yet (without waiting)."""
+    try:
+        return bool(client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True  # let the parser meet the error

@@ -50,7 +50,10 @@ class _Kept:
         """Whether the parser holds bytes of a next request (pipelined), which ``select``
         cannot see; True when it cannot tell."""
         buffer = getattr(getattr(self.parser, "unreader", None), "buf", None)
-        return buffer is None or buffer.getbuffer().nbytes > 0
+        if buffer is None:
+            return True
+        with buffer.getbuffer() as view:  # released at once: the parser may grow the buffer
+            return view.nbytes > 0
 
 
 class KeepAliveWorker(SyncWorker):
@@ -63,6 +66,7 @@ class KeepAliveWorker(SyncWorker):
             listener.setblocking(False)
             self.selector.register(listener, selectors.EVENT_READ)
         self.selector.register(self.PIPE[0], selectors.EVENT_READ)
+        self.listening = True
         kept: dict[socket.socket, _Kept] = {}
         try:
             while self.alive:
@@ -84,12 +88,13 @@ class KeepAliveWorker(SyncWorker):
         """Accept a new client or find the kept ones with a request, waiting at most until
         the first idle connection is due."""
         until = min((c.idle_until for c in kept.values()), default=time.monotonic() + self.timeout)
+        self._listen(len(kept) < self.cfg.worker_connections)
         ready = {key.fileobj for key, _ in self.selector.select(max(0.0, until - time.monotonic()))}
         if self.PIPE[0] in ready:
             os.read(self.PIPE[0], 1)  # a signal: the loop looks at self.alive
         answer = [kept[s] for s in ready if s in kept]  # type: ignore[index]
         for listener in self.sockets:
-            if listener in ready and len(kept) < self.cfg.worker_connections:
+            if listener in ready:
                 try:
                     client, addr = listener.accept()
                 except OSError as e:
@@ -104,6 +109,17 @@ class KeepAliveWorker(SyncWorker):
                     answer.append(kept[client])  # most clients send at once: answer now
                 break  # one new client a turn: the other workers take the rest
         return answer
+
+    def _listen(self, room: bool) -> None:
+        """Wait on the listening sockets only while this worker may take another client
+        (``worker_connections``): a full worker must not wake for every new client."""
+        if room != self.listening:
+            for listener in self.sockets:
+                if room:
+                    self.selector.register(listener, selectors.EVENT_READ)
+                else:
+                    self.selector.unregister(listener)
+            self.listening = room
 
     def _serve(self, conn: _Kept, kept: dict[socket.socket, _Kept]) -> None:
         """Answer the connection's next request; drop it unless it is to be kept."""

@@ -46,9 +46,11 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 2
         if process.poll() is not None:
             raise RuntimeError(f"server exited with {process.returncode}")
         try:
-            requests.get(url, timeout=1)
+            requests.get(url, timeout=5)
             return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
+            # not listening yet, or listening (the kernel takes the connection) while its
+            # workers still start: slow on a fresh clone, which compiles every module first
             time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 

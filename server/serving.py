@@ -1,4 +1,4 @@
-"""``cbmkg serve``: the app under gunicorn, ``workers`` sync worker processes.
+"""``cbmkg serve``: the app under gunicorn, ``workers`` worker processes (sync, with keep-alive).
 
 One request at a time per process is what lets a worker stop a runaway query by ending
 itself (see workers.py); gunicorn starts a new one in its place. Each worker builds its own
@@ -54,7 +54,7 @@ def serve(config: Config) -> None:
         "bind": f"{config.host}:{config.port}",
         "workers": max(1, config.workers),
         # gunicorn's sync worker (one request in flight per process, which lets a worker end
-        # itself at a timeout) with keep-alive that gives way to waiting clients (keepalive.py)
+        # itself at a timeout) with HTTP keep-alive: one epoll loop per process (keepalive.py)
         "worker_class": "server.keepalive.KeepAliveWorker",
         "keepalive": config.keepalive,
         # gunicorn's own watchdog is the last resort: ours answers the client first

@@ -1,15 +1,15 @@
 """Where SPARQL queries run, and how a query past its time is stopped.
 
-``cbmkg serve`` runs gunicorn with ``workers`` sync worker processes: each answers one request
-at a time and runs its queries itself (``WatchdogRunner``), from a copy of the store in its
-memory when the store has at most ``worker_copy_limit`` quads (Oxigraph answers several
+``cbmkg serve`` runs gunicorn with ``workers`` worker processes (``keepalive.py``: gunicorn's
+sync worker with keep-alive): each answers one request at a time and runs its queries
+itself (``WatchdogRunner``), from a copy of the store in its memory when the store has at most ``worker_copy_limit`` quads (Oxigraph answers several
 times faster from memory than from RocksDB), else from the store on disk, read-only. A query
 that runs past ``query_timeout`` cannot be interrupted inside Oxigraph, so a watchdog thread
 (Oxigraph lets go of the GIL while it works) writes the 503 answer to the client's socket
 and ends the process: the CPU stops at once, gunicorn starts a fresh worker, and the other
 workers go on answering.
 
-Anywhere else (a memory or remote store, or a server that is not gunicorn's sync worker),
+Anywhere else (a memory or remote store, or a server that is not ``cbmkg serve``),
 ``InlineRunner`` runs the query in a thread and answers 503 at the timeout; the work goes
 on until it ends (a remote store stops at ``http_timeout`` or its own timeout).
 """
@@ -112,7 +112,7 @@ class WatchdogRunner:
              what: str = "query") -> T:
         """``work()`` in this thread; at the timeout the watchdog answers and ends the process."""
         if client is None:
-            raise RuntimeError("WatchdogRunner needs the client's socket (gunicorn's sync worker)")
+            raise RuntimeError("WatchdogRunner needs the client's socket (gunicorn's environ)")
         self._client, self._timeout, self._what = client, timeout, what
         self._deadline = time.monotonic() + timeout
         try:

@@ -2,8 +2,9 @@
 
 ``cbmkg serve`` runs gunicorn with ``workers`` worker processes (``keepalive.py``: gunicorn's
 sync worker with keep-alive): each answers one request at a time and runs its queries
-itself (``WatchdogRunner``), from a copy of the store in its memory when the store has at most ``worker_copy_limit`` quads (Oxigraph answers several
-times faster from memory than from RocksDB), else from the store on disk, read-only. A query
+itself (``WatchdogRunner``), from a copy of the store in its memory when the store has at
+most ``worker_copy_limit`` quads (Oxigraph answers several times faster from memory than
+from RocksDB), else from the store on disk, read-only. A query
 that runs past ``query_timeout`` cannot be interrupted inside Oxigraph, so a watchdog thread
 (Oxigraph lets go of the GIL while it works) writes the 503 answer to the client's socket
 and ends the process: the CPU stops at once, gunicorn starts a fresh worker, and the other

@@ -87,7 +87,9 @@ class KeepAliveWorker(SyncWorker):
     def _wait(self, kept: dict[socket.socket, _Kept]) -> list[_Kept]:
         """Accept a new client or find the kept ones with a request, waiting at most until
         the first idle connection is due."""
-        until = min((c.idle_until for c in kept.values()), default=time.monotonic() + self.timeout)
+        # and at most half of gunicorn's timeout, so that the arbiter hears from an idle worker
+        until = min([c.idle_until for c in kept.values()] +
+                    [time.monotonic() + max(0.5, self.timeout / 2)])
         self._listen(len(kept) < self.cfg.worker_connections)
         ready = {key.fileobj for key, _ in self.selector.select(max(0.0, until - time.monotonic()))}
         if self.PIPE[0] in ready:

@@ -77,3 +77,29 @@ def test_a_full_worker_stops_listening_and_takes_the_next_client_later(tmp_path:
     finally:
         server.terminate()
         server.wait(15)
+
+
+def test_an_idle_worker_with_a_kept_connection_outlives_gunicorns_timeout(tmp_path: Path) -> None:
+    """The loop tells gunicorn's arbiter it lives while it waits (else the arbiter would
+    kill it after --timeout seconds of quiet), with and without kept connections."""
+    (tmp_path / "hello.py").write_text(APP)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--chdir", str(tmp_path), "-b", f"127.0.0.1:{port}",
+         "-w", "1", "-k", "server.keepalive.KeepAliveWorker", "--timeout", "2",
+         "--keep-alive", "30", "hello:app"],
+        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", server)
+        worker = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True,
+                                check=True).stdout.split()
+        with socket.create_connection(("127.0.0.1", port)) as kept:
+            assert _get(kept).endswith(b"ok")
+            time.sleep(5)  # quiet, with one connection kept
+            assert _get(kept).endswith(b"ok"), "the kept connection still works"
+        time.sleep(5)  # quiet, with none
+        assert subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True,
+                              check=True).stdout.split() == worker, "the same worker"
+    finally:
+        server.terminate()
+        server.wait(15)

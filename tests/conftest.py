@@ -55,6 +55,36 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 2
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
+def stop_process(process: subprocess.Popen[bytes], seconds: float = 15) -> None:
+    """Ask a server to stop (SIGTERM: it may finish what it does), kill it if it will not."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def raw_request(port: int, path: str, body: bytes = b"", method: str = "GET") -> bytes:
+    """The bytes of one HTTP/1.1 request, for tests that drive a socket themselves
+    (keep-alive, pipelining)."""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    if body:
+        head += f"Content-Length: {len(body)}\r\nContent-Type: text/turtle\r\n"
+    return (head + "\r\n").encode() + body
+
+
+def read_answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP answer read off a socket (http.client's parser), the socket left open."""
+    import http.client
+
+    sock.settimeout(10)
+    response = http.client.HTTPResponse(sock)
+    response.begin()
+    body = response.read()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
 class OxigraphServer:
     """A real `oxigraph serve` process on 127.0.0.1 (the PyPI `oxigraph` package)."""
 
@@ -85,12 +115,7 @@ class OxigraphServer:
                       headers={"Content-Type": "application/sparql-update"}, timeout=10)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 class CbmkgServer:
@@ -113,12 +138,7 @@ class CbmkgServer:
         wait_until_up(self.base + "/healthz", self.process, seconds=60)
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process)
 
 
 @pytest.fixture(scope="session")

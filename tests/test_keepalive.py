@@ -1,8 +1,9 @@
-"""The keep-alive worker (server/keepalive.py) at its connection limit, under gunicorn with
-a two-line WSGI app: a worker that keeps ``worker_connections`` clients stops waiting on
-the listening socket (it must not wake, and spin, for every client it cannot take) and
-takes the next client when one of its own leaves. The rest of its behaviour is tested
-through ``cbmkg serve`` in test_server.py."""
+"""The keep-alive worker (server/keepalive.py) under plain gunicorn with a two-line WSGI
+app: at its connection limit (a worker that keeps ``worker_connections`` clients stops
+waiting on the listening socket, for it must not wake, and spin, for every client it
+cannot take, and takes the next client when one of its own leaves) and while quiet (it
+keeps telling gunicorn's arbiter it lives). The rest of its behaviour is tested through
+``cbmkg serve`` in test_server.py."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import free_port, wait_until_up
+from tests.conftest import free_port, raw_request, read_answer, stop_process, wait_until_up
 
 APP = '''
 def app(environ, start_response):
@@ -21,21 +24,36 @@ def app(environ, start_response):
 '''
 
 
-def _get(sock: socket.socket) -> bytes:
-    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    return _read(sock)
+@contextmanager
+def _gunicorn(folder: Path, *options: str) -> Iterator[tuple[int, int]]:
+    """gunicorn with one KeepAliveWorker serving APP on 127.0.0.1: (port, worker pid)."""
+    (folder / "hello.py").write_text(APP)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--chdir", str(folder), "-b", f"127.0.0.1:{port}",
+         "-w", "1", "-k", "server.keepalive.KeepAliveWorker", "--keep-alive", "30", *options,
+         "hello:app"],
+        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}/", server)
+        yield port, _worker_of(server)
+    finally:
+        stop_process(server)
 
 
-def _read(sock: socket.socket) -> bytes:
-    """One answer of the app (headers and body may come in two pieces)."""
-    sock.settimeout(5)
-    answer = b""
-    while not answer.endswith(b"ok"):
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        answer += chunk
-    return answer
+def _worker_of(server: subprocess.Popen[bytes]) -> int:
+    return int(subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True,
+                              check=True).stdout.split()[0])
+
+
+def _get(sock: socket.socket, port: int) -> bytes:
+    """The app's answer on a kept connection (b"" when the server closed it)."""
+    sock.sendall(raw_request(port, "/"))
+    try:
+        status, _, body = read_answer(sock)
+    except ConnectionError:
+        return b""
+    return body if status == 200 else b""
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -44,22 +62,12 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def test_a_full_worker_stops_listening_and_takes_the_next_client_later(tmp_path: Path) -> None:
-    (tmp_path / "hello.py").write_text(APP)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--chdir", str(tmp_path), "-b", f"127.0.0.1:{port}",
-         "-w", "1", "-k", "server.keepalive.KeepAliveWorker", "--worker-connections", "2",
-         "--keep-alive", "30", "hello:app"],
-        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/", server)
+    with _gunicorn(tmp_path, "--worker-connections", "2") as (port, worker):
         time.sleep(0.5)  # the probe's connection is gone
-        worker = int(subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True,
-                                    text=True, check=True).stdout.split()[0])
         first, second = (socket.create_connection(("127.0.0.1", port)) for _ in range(2))
-        assert _get(first).endswith(b"ok") and _get(second).endswith(b"ok")  # both kept
+        assert _get(first, port) == b"ok" and _get(second, port) == b"ok"  # both kept
         third = socket.create_connection(("127.0.0.1", port))  # queued by the kernel
-        third.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        third.sendall(raw_request(port, "/"))
         before = _cpu_seconds(worker)
         time.sleep(1.5)
         assert _cpu_seconds(worker) - before < 0.3, "a full worker must not spin on its listener"
@@ -69,37 +77,19 @@ def test_a_full_worker_stops_listening_and_takes_the_next_client_later(tmp_path:
         except TimeoutError:
             pass
         first.close()  # room again: the queued client is taken and answered
-        answer = _read(third)
-        assert answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"ok")
-        assert _get(second).endswith(b"ok")
+        assert read_answer(third)[::2] == (200, b"ok")
+        assert _get(second, port) == b"ok"
         second.close()
         third.close()
-    finally:
-        server.terminate()
-        server.wait(15)
 
 
 def test_an_idle_worker_with_a_kept_connection_outlives_gunicorns_timeout(tmp_path: Path) -> None:
-    """The loop tells gunicorn's arbiter it lives while it waits (else the arbiter would
-    kill it after --timeout seconds of quiet), with and without kept connections."""
-    (tmp_path / "hello.py").write_text(APP)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--chdir", str(tmp_path), "-b", f"127.0.0.1:{port}",
-         "-w", "1", "-k", "server.keepalive.KeepAliveWorker", "--timeout", "2",
-         "--keep-alive", "30", "hello:app"],
-        cwd=Path(__file__).resolve().parent.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up(f"http://127.0.0.1:{port}/", server)
-        worker = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True,
-                                check=True).stdout.split()
+    """Without word from its worker for --timeout seconds, the arbiter kills it: the loop
+    must give word while it waits, with and without kept connections."""
+    with _gunicorn(tmp_path, "--timeout", "2") as (port, worker):
         with socket.create_connection(("127.0.0.1", port)) as kept:
-            assert _get(kept).endswith(b"ok")
+            assert _get(kept, port) == b"ok"
             time.sleep(5)  # quiet, with one connection kept
-            assert _get(kept).endswith(b"ok"), "the kept connection still works"
+            assert _get(kept, port) == b"ok", "the kept connection still works"
         time.sleep(5)  # quiet, with none
-        assert subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True,
-                              check=True).stdout.split() == worker, "the same worker"
-    finally:
-        server.terminate()
-        server.wait(15)
+        assert Path(f"/proc/{worker}").exists(), "the same worker"

@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 from cbmkg.config import ROOT, load_config
 from cbmkg.store import EmbeddedStore, GraphStore, RemoteStore
 from loaders.build import build
-from tests.conftest import CbmkgServer, OxigraphServer
+from tests.conftest import CbmkgServer, OxigraphServer, raw_request, read_answer
 
 SELECT = """PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
 SELECT ?code ?date WHERE { ?r a cbm:Reply ; cbm:respondent/cbm:code ?code ; cbm:replyDate ?date }
@@ -399,23 +399,6 @@ def test_result_cap_is_announced(strict: tuple[str, CbmkgServer]) -> None:
     assert whole.text.split() == ["x", "1", "2", "3"] and "Cbmkg-Truncated" not in whole.headers
 
 
-def _ask(port: int, path: str, body: bytes = b"", method: str = "GET") -> bytes:
-    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-    if body:
-        head += f"Content-Length: {len(body)}\r\nContent-Type: text/turtle\r\n"
-    return (head + "\r\n").encode() + body
-
-
-def _answer(sock: socket.socket) -> tuple[int, dict[str, str], bytes]:
-    """One HTTP answer read off a socket (http.client's parser), the socket left open."""
-    import http.client
-
-    response = http.client.HTTPResponse(sock)
-    response.begin()
-    body = response.read()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-
-
 def _closed_by_server(sock: socket.socket) -> bool:
     sock.settimeout(10)
     try:
@@ -433,16 +416,17 @@ def test_connections_are_kept_and_an_idle_one_holds_no_worker(strict: tuple[str,
     port = int(base.rsplit(":", 1)[1])
     path = "/sparql?" + urlencode({"query": "ASK { ?s ?p ?o }", "format": "json"})
     with socket.create_connection(("127.0.0.1", port)) as one:
-        one.sendall(_ask(port, path))
-        first = _answer(one)
-        one.sendall(_ask(port, "/healthz") + _ask(port, path))  # two at once (pipelined)
-        second, third = _answer(one), _answer(one)
+        one.sendall(raw_request(port, path))
+        first = read_answer(one)
+        one.sendall(raw_request(port, "/healthz") + raw_request(port, path))  # two at once (pipelined)
+        second, third = read_answer(one), read_answer(one)
         assert [first[0], second[0], third[0]] == [200, 200, 200]
         assert json.loads(third[2])["boolean"] is True and json.loads(second[2])["ok"] is True
         assert "close" not in first[1].get("connection", "")
         # a refused write whose body the answer never read, then a query on the same connection
-        one.sendall(_ask(port, "/store?graph=urn:g", b"<a:b> <a:c> 1 .\n" * 400, "PUT") + _ask(port, path))
-        refused, after = _answer(one), _answer(one)
+        write = raw_request(port, "/store?graph=urn:g", b"<a:b> <a:c> 1 .\n" * 400, "PUT")
+        one.sendall(write + raw_request(port, path))
+        refused, after = read_answer(one), read_answer(one)
         assert refused[0] == 403 and after[0] == 200 and json.loads(after[2])["boolean"] is True
         # `one` and 30 more are idle: other clients are answered at once by the only worker
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
@@ -454,8 +438,8 @@ def test_connections_are_kept_and_an_idle_one_holds_no_worker(strict: tuple[str,
         finally:
             for sock in idle:
                 sock.close()
-        one.sendall(_ask(port, path))  # and `one` is still served
-        assert _answer(one)[0] == 200
+        one.sendall(raw_request(port, path))  # and `one` is still served
+        assert read_answer(one)[0] == 200
         started = time.monotonic()
         assert _closed_by_server(one)  # after keepalive seconds idle
         assert 2.0 < time.monotonic() - started < 6

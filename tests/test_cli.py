@@ -106,7 +106,7 @@ def test_unknown_store_and_unreachable_endpoint_give_one_line(env: dict[str, str
     code, _, err = run(env, "query", str(rq), "--store", str(tmp_path / "nowhere"))
     assert code == 1 and err.strip().splitlines() == [
         f"Error: no store at {tmp_path / 'nowhere'} (run `cbmkg build` first)"]
-    from tests.conftest import free_port
+    from tests.helpers import free_port
 
     url = f"http://127.0.0.1:{free_port()}/sparql"
     code, _, err = run(env, "query", str(rq), "--endpoint", url)

@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 from cbmkg.config import ROOT, load_config
 from cbmkg.store import EmbeddedStore, GraphStore, RemoteStore
 from loaders.build import build
-from tests.conftest import CbmkgServer, OxigraphServer, raw_request, read_answer
+from tests.helpers import CbmkgServer, Connection, OxigraphServer, process_gone, wait_for
 
 SELECT = """PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
 SELECT ?code ?date WHERE { ?r a cbm:Reply ; cbm:respondent/cbm:code ?code ; cbm:replyDate ?date }
@@ -342,16 +342,12 @@ def test_runaway_query_is_stopped_and_the_next_is_answered(strict: tuple[str, Cb
     started = time.monotonic()
     late = requests.get(base + "/sparql", params={"query": RUNAWAY}, timeout=30)
     assert late.status_code == 503 and "stopped after 1.5 s" in late.text
-    assert time.monotonic() - started < 5
+    # at the timeout, not when gunicorn's own watchdog would act (31 s): a margin for a loaded machine
+    assert time.monotonic() - started < 1.5 + 8
     # the process that ran it is gone, so no CPU keeps working for a client that left
-    deadline = time.monotonic() + 5
-    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not Path(f"/proc/{worker}").exists()
-    started = time.monotonic()
+    wait_for(lambda: process_gone(worker), 30, "the worker that ran it ends")
     quick = requests.get(base + "/sparql", params={"query": SELECT, "format": "csv"}, timeout=30)
-    assert quick.status_code == 200 and quick.text.startswith("code,date")
-    assert time.monotonic() - started < 10  # a new worker answers (its start included)
+    assert quick.status_code == 200 and quick.text.startswith("code,date")  # a new worker answers
     assert requests.get(base + "/healthz", timeout=10).json()["pid"] != worker
     metrics = requests.get(base + "/metrics", timeout=10).text
     assert "cbmkg_query_timeouts_total 1.0" in metrics, "the stopped worker's count survives it"
@@ -365,22 +361,15 @@ def test_validation_past_the_timeout_is_stopped_too(strict: tuple[str, CbmkgServ
     try:
         note = "<https://example.org/r> a <https://w3id.org/cbmkg/ontology#Reply> ."
         worker = requests.get(hasty.base + "/healthz", timeout=10).json()["pid"]
-        started = time.monotonic()
         late = requests.post(hasty.base + "/validate", data=note, timeout=30,
                              headers={"Content-Type": "text/turtle"})
-        took = time.monotonic() - started
+        # the watchdog's own words: only its timeout path writes them
         assert late.status_code == 503 and "validation stopped after 0.05 s" in late.text, late.text
-        assert took < 1.0, took
-        deadline = time.monotonic() + 5
-        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not Path(f"/proc/{worker}").exists()
-        # the same request on the roomier server is answered in full, and takes longer
-        started = time.monotonic()
+        wait_for(lambda: process_gone(worker), 30, "the worker that ran it ends")
+        # the same request on the roomier server is answered in full
         full = requests.post(roomy.base + "/validate", data=note, timeout=30,
                              headers={"Content-Type": "text/turtle"})
         assert full.status_code == 200 and full.headers["Cbmkg-Conforms"] == "false"
-        assert time.monotonic() - started > 0.05
     finally:
         hasty.stop()
 
@@ -399,12 +388,14 @@ def test_result_cap_is_announced(strict: tuple[str, CbmkgServer]) -> None:
     assert whole.text.split() == ["x", "1", "2", "3"] and "Cbmkg-Truncated" not in whole.headers
 
 
-def _closed_by_server(sock: socket.socket) -> bool:
-    sock.settimeout(10)
+def _open(sock: socket.socket) -> bool:
+    """Whether the server still holds the connection open (no end of stream waiting)."""
     try:
-        return sock.recv(1) == b""
-    except ConnectionResetError:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) != b""
+    except BlockingIOError:
         return True
+    except ConnectionError:
+        return False
 
 
 def test_connections_are_kept_and_an_idle_one_holds_no_worker(strict: tuple[str, CbmkgServer]) -> None:
@@ -415,34 +406,49 @@ def test_connections_are_kept_and_an_idle_one_holds_no_worker(strict: tuple[str,
     base, _ = strict
     port = int(base.rsplit(":", 1)[1])
     path = "/sparql?" + urlencode({"query": "ASK { ?s ?p ?o }", "format": "json"})
-    with socket.create_connection(("127.0.0.1", port)) as one:
-        one.sendall(raw_request(port, path))
-        first = read_answer(one)
-        one.sendall(raw_request(port, "/healthz") + raw_request(port, path))  # two at once (pipelined)
-        second, third = read_answer(one), read_answer(one)
+    with Connection(port) as one:
+        one.send(one.request(path))
+        first = one.answer()
+        one.send(one.request("/healthz"), one.request(path))  # two at once (pipelined)
+        second, third = one.answer(), one.answer()
         assert [first[0], second[0], third[0]] == [200, 200, 200]
         assert json.loads(third[2])["boolean"] is True and json.loads(second[2])["ok"] is True
         assert "close" not in first[1].get("connection", "")
         # a refused write whose body the answer never read, then a query on the same connection
-        write = raw_request(port, "/store?graph=urn:g", b"<a:b> <a:c> 1 .\n" * 400, "PUT")
-        one.sendall(write + raw_request(port, path))
-        refused, after = read_answer(one), read_answer(one)
+        one.send(one.request("/store?graph=urn:g", b"<a:b> <a:c> 1 .\n" * 400, "PUT"), one.request(path))
+        refused, after = one.answer(), one.answer()
         assert refused[0] == 403 and after[0] == 200 and json.loads(after[2])["boolean"] is True
-        # `one` and 30 more are idle: other clients are answered at once by the only worker
+        # `one` and 30 more are idle: another client is answered by the only worker, on a
+        # new connection, while they stay open (each answer, not a keepalive expiry, ends it)
         idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(30)]
         try:
             for _ in range(3):
-                started = time.monotonic()
-                assert requests.get(base + "/healthz", timeout=10).status_code == 200
-                assert time.monotonic() - started < 1.0  # not keepalive (3 s) late
+                with Connection(port) as other:
+                    other.send(other.request("/healthz"))
+                    assert other.answer()[0] == 200
+            assert all(_open(sock) for sock in idle), "answered before any idle connection expired"
         finally:
             for sock in idle:
                 sock.close()
-        one.sendall(raw_request(port, path))  # and `one` is still served
-        assert read_answer(one)[0] == 200
+        one.send(one.request(path))  # and `one` is still served
+        assert one.answer()[0] == 200
         started = time.monotonic()
-        assert _closed_by_server(one)  # after keepalive seconds idle
-        assert 2.0 < time.monotonic() - started < 6
+        assert one.closed_by_server()  # after keepalive seconds idle
+        assert time.monotonic() - started > 2.0  # not before (3 s); when exactly is the kernel's
+
+
+def test_pipelined_requests_survive_a_replaced_worker(strict: tuple[str, CbmkgServer]) -> None:
+    """After a worker stopped a runaway query and was replaced, the new one answers every
+    request of a pipelined batch, in order."""
+    base, _ = strict
+    port = int(base.rsplit(":", 1)[1])
+    assert requests.get(base + "/sparql", params={"query": RUNAWAY}, timeout=30).status_code == 503
+    paths = ["/sparql?" + urlencode({"query": f"SELECT ({n} AS ?n) {{}}", "format": "csv"}) for n in range(8)]
+    with Connection(port) as conn:
+        conn.send(*(conn.request(p) for p in paths))
+        bodies = [conn.answer() for _ in paths]
+    assert [status for status, _, _ in bodies] == [200] * len(paths)
+    assert [body.split()[-1] for _, _, body in bodies] == [str(n).encode() for n in range(len(paths))]
 
 
 def test_graph_store_reads_and_refuses_writes(base: str, store: GraphStore) -> None:
@@ -586,22 +592,20 @@ def test_openapi_describes_every_other_route(base: str) -> None:
 
 
 def test_timeout_answers_on_time_on_every_store(served: tuple[GraphStore, CbmkgServer], tmp_path: Path) -> None:
-    """A query of about 3 s against a 0.5 s timeout: on disk its worker is ended, on a remote
+    """A query of about 6 s against a 0.5 s timeout: on disk its worker is ended, on a remote
     store the client is answered on time while the remote finishes; both answer the next."""
     qat = "https://w3id.org/cbmkg/graph/report/A-75-95/zh/reply/QAT"
     patterns = " ".join(f"GRAPH <{qat}> {{ ?a{i} ?b{i} ?c{i} }}" for i in range(4))
-    slow = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?x {{ 1 2 3 4 }} {patterns} }}"
+    slow = f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?x {{ 1 2 3 4 5 6 7 8 }} {patterns} }}"
     server = CbmkgServer({**served[1].settings, "query_timeout": "0.5", "workers": "1"}, tmp_path / "log")
     url = server.base + "/sparql"
     try:
         started = time.monotonic()
         late = requests.get(url, params={"query": slow}, timeout=30)
         assert late.status_code == 503 and "stopped after 0.5 s" in late.text
-        assert time.monotonic() - started < 2
-        started = time.monotonic()
+        assert time.monotonic() - started < 0.5 + 3.5, "on time, long before the query's own end"
         quick = requests.get(url, params={"query": SELECT, "format": "csv"}, timeout=30)
         assert quick.status_code == 200 and quick.text.startswith("code,date")
-        assert time.monotonic() - started < 10
     finally:
         server.stop()
 

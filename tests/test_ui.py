@@ -6,6 +6,7 @@ lists each with its parameters. The screenshot lands in tests/screenshots/ for a
 from __future__ import annotations
 
 import shutil
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,15 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+def _needs_browser_and_yasgui() -> None:
+    """Fail at once, saying what to install, rather than time out on a page that cannot load."""
+    from server.ui import VENDORED, YASGUI
+
+    assert Path(CHROMIUM).exists(), f"no browser at {CHROMIUM}: Debian's chromium is needed (`make browser`)"
+    missing = sorted(name for name in VENDORED if not (YASGUI / name).exists())
+    assert not missing, f"YASGUI is not installed ({', '.join(missing)} missing in {YASGUI}): run `make setup`"
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, EmbeddedStore]]:
     store = EmbeddedStore.open(tmp_path_factory.mktemp("ui"), create=True)
@@ -42,9 +52,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Embedd
 def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: `make browser` installs it"
+    _needs_browser_and_yasgui()
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS, timeout=60_000)
         yield chromium
         chromium.close()
 
@@ -98,3 +108,14 @@ def test_named_queries_page(site: tuple[str, EmbeddedStore], browser) -> None:  
         events.get_by_role("link", name="csv").click()
     assert answer.value.status == 200 and answer.value.headers["content-type"].startswith("text/csv")
     page.close()
+
+
+def test_a_missing_browser_or_yasgui_is_named_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import server.ui
+
+    monkeypatch.setattr(server.ui, "YASGUI", tmp_path / "nothing")
+    with pytest.raises(AssertionError, match="YASGUI is not installed.*make setup"):
+        _needs_browser_and_yasgui()
+    monkeypatch.setattr(sys.modules[__name__], "CHROMIUM", str(tmp_path / "no-chromium"))
+    with pytest.raises(AssertionError, match="no browser at .*no-chromium"):
+        _needs_browser_and_yasgui()

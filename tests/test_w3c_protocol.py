@@ -26,7 +26,7 @@ from werkzeug.serving import make_server
 from cbmkg.config import load_config
 from cbmkg.store import EmbeddedStore
 from server import create_app
-from tests.conftest import SHARED
+from tests.helpers import SHARED
 
 SUITE = SHARED / "w3c" / "sparql11-protocol" / "protocol"
 MF = "http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#"

@@ -1,0 +1,210 @@
+"""Helpers the tests share: real servers on 127.0.0.1 (`oxigraph serve`, `cbmkg serve`), free
+ports, waiting for a server, and raw HTTP on a socket (keep-alive, pipelining).
+
+Fixtures live in conftest.py; this module holds plain functions and classes that tests import.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import requests
+
+from cbmkg.config import ROOT
+
+SHARED = ROOT.parent / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 20.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            requests.get(url, timeout=5)
+            return
+        except (requests.ConnectionError, requests.Timeout):
+            # not listening yet, or listening (the kernel takes the connection) while its
+            # workers still start: slow on a fresh clone, which compiles every module first
+            time.sleep(0.1)
+    raise RuntimeError(f"{url} did not answer within {seconds} s")
+
+
+def stop_process(process: subprocess.Popen[bytes], seconds: float = 15) -> None:
+    """Ask a server to stop (SIGTERM: it may finish what it does), kill it if it will not."""
+    process.terminate()
+    try:
+        process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Wait until ``condition()`` holds (polled every 50 ms), at most ``seconds``: an upper
+    bound for an event, generous enough for a loaded machine, not a duration to measure."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.05)
+
+
+def process_gone(pid: int) -> bool:
+    """Whether a process has ended and been reaped (a zombie still has /proc/PID)."""
+    return not Path(f"/proc/{pid}").exists()
+
+
+def server_connections(port: int) -> int:
+    """Connections a server on 127.0.0.1:``port`` holds open (established, or closed by the
+    client but not yet by the server), read from the kernel's table."""
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] in ("01", "08"):  # ESTABLISHED, CLOSE_WAIT
+                count += 1
+    return count
+
+
+def raw_request(port: int, path: str, body: bytes = b"", method: str = "GET") -> bytes:
+    """The bytes of one HTTP/1.1 request, for tests that drive a socket themselves
+    (keep-alive, pipelining)."""
+    head = f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    if body:
+        head += f"Content-Length: {len(body)}\r\nContent-Type: text/turtle\r\n"
+    return (head + "\r\n").encode() + body
+
+
+class Connection:
+    """A client connection driven by hand: requests written as raw bytes, answers read with
+    http.client's parser from **one** buffered reader for the connection's life, so that
+    pipelined answers that arrive together are read one after the other, none dropped."""
+
+    def __init__(self, port: int, timeout: float = 10):
+        self.port = port
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self._reader = self.sock.makefile("rb")
+
+    def send(self, *requests_: bytes) -> None:
+        self.sock.sendall(b"".join(requests_))
+
+    def request(self, path: str, body: bytes = b"", method: str = "GET") -> bytes:
+        return raw_request(self.port, path, body, method)
+
+    def makefile(self, mode: str, *args: object, **kwargs: object) -> object:
+        """What http.client.HTTPResponse asks its socket for: the one reader, shared (the
+        response closes what it gets when its body is read: a view that does not close it)."""
+        return _Shared(self._reader)
+
+    def answer(self) -> tuple[int, dict[str, str], bytes]:
+        """The next answer on the connection: status, headers (lower-case names), body."""
+        response = http.client.HTTPResponse(self)  # type: ignore[arg-type]  # duck-typed socket: makefile only
+        response.begin()
+        body = response.read()
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+    def closed_by_server(self) -> bool:
+        """Wait for the server to close the connection (True), or for 10 s (False)."""
+        try:
+            return self._reader.read(1) == b""
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self._reader.close()
+        self.sock.close()
+
+    def __enter__(self) -> Connection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Shared:
+    """A buffered reader lent to one HTTPResponse: reads go to it, closing does not."""
+
+    def __init__(self, reader: object):
+        self._reader = reader
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._reader, name)
+
+    def close(self) -> None:
+        pass
+
+
+class OxigraphServer:
+    """A real `oxigraph serve` process on 127.0.0.1 (the PyPI `oxigraph` package)."""
+
+    def __init__(self, location: Path):
+        binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wait_until_up(self.base + "/query", self.process)
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/query"
+
+    @property
+    def update_url(self) -> str:
+        return self.base + "/update"
+
+    @property
+    def gsp_url(self) -> str:
+        return self.base + "/store"
+
+    def clear(self) -> None:
+        requests.post(self.update_url, data="CLEAR ALL",
+                      headers={"Content-Type": "application/sparql-update"}, timeout=10)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+class CbmkgServer:
+    """`cbmkg serve` itself (gunicorn, worker processes) on 127.0.0.1, configured by
+    CBMKG_* variables; its stderr (query log, errors) is kept in a file."""
+
+    def __init__(self, settings: dict[str, str], log: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self.settings = settings
+        env = {**os.environ, **{f"CBMKG_{k.upper()}": v for k, v in settings.items()}}
+        with log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "cbmkg.cli", "serve", "--port", str(self.port)],
+                env=env, stdout=subprocess.DEVNULL, stderr=err)
+        wait_until_up(self.base + "/healthz", self.process, seconds=60)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+

@@ -30,7 +30,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from benchmarks.synthetic import write_nquads  # noqa: E402
+from loaders.synthetic import write_nquads  # noqa: E402
 
 BIN = Path(sys.executable).parent
 

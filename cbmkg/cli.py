@@ -1,10 +1,16 @@
-"""The `cbmkg` command: build, extract, query, validate, serve and export the graph."""
+"""The `cbmkg` command.
+
+The core contributes the commands that need only the store (query, queries, export); the
+other parts contribute theirs through the entry-point group ``cbmkg.commands``
+(``pyproject.toml``): ``loaders`` build, extract and validate, ``server`` serve. So the core
+imports neither, and each part keeps its command next to its code."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 from functools import wraps
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +23,9 @@ from . import __version__, results
 from .catalogue import Catalogue
 from .config import Config, load_config
 from .errors import CbmkgError
-from .store import EmbeddedStore, open_store
+from .store import open_store
 
+#: messages and progress go to stderr, so that data on stdout can be piped
 err = Console(stderr=True)
 
 
@@ -63,73 +70,6 @@ def cli() -> None:
     with SHACL, serve it over HTTP and export it. Settings come from CBMKG_* environment
     variables or the options below (see README, "Configuration").
     """
-
-
-@cli.command()
-@click.argument("reports", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--validate/--no-validate", default=True, show_default=True,
-              help="Check everything with the SHACL shapes before publishing (a violation stops "
-                   "the build). Skip it only for bulk data checked elsewhere.")
-@store_options
-def build(reports: tuple[Path, ...], validate: bool, config: Config) -> None:
-    """Build the graph: ontology + registers + REPORTS into the store.
-
-    With no REPORTS, the bundled corpus is built. REPORTS are UN reports (.txt, .pdf,
-    .docx) or RDF datasets (.nq, .trig) such as `cbmkg extract` writes. The store changes
-    only if everything loads: a failed or killed build leaves the previous graph in place.
-    """
-    from loaders.build import build as run_build
-    from loaders.build import default_inputs
-
-    inputs = list(reports) or default_inputs(Path(config.corpus_dir))
-    store = open_store(config, create=True)
-    with err.status("building…") as status:
-        summary = run_build(store, Path(config.ontology_dir), inputs,
-                            progress=lambda message: status.update(message),
-                            shapes_dir=Path(config.shapes_dir) if validate else None)
-    if summary.warnings:
-        err.print(f"[yellow]{summary.warnings} validation warnings[/] (`cbmkg validate` lists them)")
-    table = Table("named graph", "triples", title=f"cbmkg store ({_where(config)})")
-    for graph, n in sorted(summary.graphs.items()):
-        table.add_row(graph, str(n))
-    table.add_row("[bold]total[/]", f"[bold]{summary.quads}[/]")
-    Console().print(table)
-
-
-@cli.command()
-@click.argument("report", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["nquads", "trig", "turtle", "jsonld"]),
-              default="nquads", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (default: standard output).")
-@click.option("--symbol", help="Report symbol when the text does not carry it (e.g. A/75/95).")
-def extract(report: Path, fmt: str, output: Path | None, symbol: str | None) -> None:
-    """Turn one REPORT into RDF without touching the store."""
-    from loaders.report import extract as run_extract
-
-    config = load_config()
-    dataset = run_extract(report, Path(config.ontology_dir), symbol)
-    if fmt == "turtle":
-        # Turtle has no named graphs: the union of the report's graphs, one file
-        from rdflib import Graph
-
-        union = Graph()
-        for prefix, namespace in dataset.namespaces():
-            union.bind(prefix, namespace)
-        for s_, p_, o_, _g in dataset.quads():
-            union.add((s_, p_, o_))
-        data = union.serialize(format="turtle", encoding="utf-8")
-    else:
-        rdflib_format = {"nquads": "nquads", "trig": "trig", "jsonld": "json-ld"}[fmt]
-        data = dataset.serialize(format=rdflib_format, encoding="utf-8")
-    if output:
-        tmp = output.with_name(output.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(output)
-        err.print(f"{len(dataset)} quads in {len(list(dataset.graphs())) - 1} graphs written to {output}")
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
 
 
 @cli.command()
@@ -182,93 +122,8 @@ def export(fmt: str, output: Path | None, config: Config) -> None:
         sys.stdout.buffer.flush()
 
 
-@cli.command()
-@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--shapes", "shape_files", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Shapes file(s) to use instead of every file of shapes/ (repeatable).")
-@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "jsonld", "csv"]),
-              default="text", show_default=True)
-@click.option("--inference", type=click.Choice(["none", "rdfs"]), default="none", show_default=True,
-              help="Add what RDFS entails from the ontology before validating.")
-@click.option("--engine", type=click.Choice(["turbo", "pyshacl"]), default="turbo", show_default=True,
-              help="pyshacl-turbo (fast) or pySHACL (the reference).")
-@click.option("--findings/--no-findings", "write_findings", default=True, show_default=True,
-              help="Write the compliance findings into the store (graph …/graph/findings).")
-@store_options
-def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, inference: str,
-             engine: str, write_findings: bool, config: Config) -> None:
-    """Validate the store, or FILES (RDF or reports, with the ontology), with the SHACL shapes.
-
-    Exits 0 when the data conforms (no sh:Violation), 1 when it does not.
-    """
-    from . import validation
-
-    shapes = validation.load_shapes(Path(config.shapes_dir), shape_files)
-    if files:
-        data = _files_graph(list(files), config)
-    else:
-        data = validation.union_store(open_store(config).export_bytes())
-    with err.status("validating…"):
-        outcome = validation.validate(data, shapes, engine=engine,
-                                      inference=None if inference == "none" else inference)
-    if fmt == "text":
-        click.echo(validation.as_text(outcome), nl=False)
-    elif fmt == "csv":
-        click.echo(validation.as_csv(outcome), nl=False)
-    else:
-        outcome.report.bind("sh", "http://www.w3.org/ns/shacl#")
-        click.echo(outcome.report.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
-    if not files and write_findings:
-        from . import findings
-
-        store = open_store(config)
-        graph = findings.compute(store, Path(config.shapes_dir))
-        store.replace_graph(findings.FINDINGS_GRAPH, graph.serialize(format="nt", encoding="utf-8"),
-                            RdfFormat.N_TRIPLES)
-        err.print(f"{len(set(graph.subjects()))} compliance findings written to {findings.FINDINGS_GRAPH}")
-    if not outcome.conforms:
-        sys.exit(1)
-
-
-def _files_graph(files: list[Path], config: Config) -> Any:
-    """The ontology and registers plus the given files, as one graph."""
-    from loaders.build import input_parts, ontology_parts, parts_dump
-
-    from .validation import union_store
-
-    ontology = Path(config.ontology_dir)
-    return union_store(parts_dump(ontology_parts(ontology) + input_parts(files, ontology)))
-
-
-@cli.command()
-@click.option("--host", help="Address to listen on [env CBMKG_HOST; default 127.0.0.1].")
-@click.option("--port", type=int, help="Port [env CBMKG_PORT; default 8080].")
-@store_options
-def serve(host: str | None, port: int | None, config: Config) -> None:
-    """Serve the graph over HTTP: SPARQL 1.1 at /sparql, the query page at /ui.
-
-    Runs under gunicorn with CBMKG_WORKERS worker processes, each answering one request at a
-    time; a query past CBMKG_QUERY_TIMEOUT is answered 503 and its process replaced. Also:
-    named queries (/queries), Graph Store reads (/store), linked-data pages (/id/…), VoID,
-    OpenAPI (/openapi.json), /healthz and /metrics. Updates only with CBMKG_UPDATE_TOKEN set.
-    """
-    from server.serving import serve as run
-
-    config = config.replace(host=host, port=port)
-    # fail here, with one line, if the store cannot be reached; the embedded store is only
-    # checked, not opened: RocksDB must not start in a process that forks the workers
-    if config.endpoint:
-        open_store(config).graphs()
-    else:
-        EmbeddedStore.check(config.store)
-    site = f"http://{config.host}:{config.port}"
-    err.print(f"serving {_where(config)}: SPARQL {site}/sparql, query page {site}/ui "
-              f"({config.workers} worker processes)")
-    run(config)
-
-
-def _where(config: Config) -> str:
+def where(config: Config) -> str:
+    """Where the store is, for messages: the endpoint or the store directory."""
     return config.endpoint or config.store
 
 
@@ -289,7 +144,20 @@ def _query_text(query: str, params: tuple[str, ...], config: Config) -> str:
     return Catalogue(config.queries_dir).get(query).bind(values)
 
 
+COMMANDS = "cbmkg.commands"  # the entry-point group of the other parts' commands
+
+
+def _add_contributed_commands() -> None:
+    """The commands ``loaders`` and ``server`` declare as ``cbmkg.commands`` entry points."""
+    for entry in entry_points(group=COMMANDS):
+        command = entry.load()
+        if not isinstance(command, click.Command):
+            raise TypeError(f"entry point {entry.value} of {COMMANDS} is not a click command")
+        cli.add_command(command, entry.name)
+
+
 def main() -> None:
+    _add_contributed_commands()
     cli(prog_name="cbmkg")
 
 

@@ -40,8 +40,3 @@ class NamedQueryError(CbmkgError):
 class InputError(CbmkgError):
     """An input file (report, ontology, shape) cannot be read or parsed."""
 
-
-class NotReadyError(CbmkgError):
-    """A feature whose issue is not done yet."""
-
-    exit_code = 3

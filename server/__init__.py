@@ -19,13 +19,16 @@ from cbmkg.config import Config, load_config
 from cbmkg.store import GraphStore, open_store
 
 
-def create_app(config: Config | None = None, store: GraphStore | None = None,
-               test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: Config | None = None, store: GraphStore | None = None, *,
+               exit_on_timeout: bool = False) -> Flask:
+    """The app over ``store`` (default: the one ``config`` names).
+
+    ``exit_on_timeout`` is for processes that answer one request at a time (``cbmkg serve``'s
+    workers): a query past its time is stopped by ending the process (see workers.py).
+    """
     app = Flask(__name__)
     config = config or load_config()
     app.config.from_mapping(CBMKG=config, MAX_CONTENT_LENGTH=1_000_000)
-    if test_config:
-        app.config.update(test_config)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
 
     # imported here, not at the top: `cbmkg serve` imports this package in gunicorn's master
@@ -37,7 +40,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None,
     manners.install(app)
     app.extensions["cbmkg.runner"] = runner_for(
         app.extensions["cbmkg.store"], config.worker_copy_limit,
-        kill_on_timeout=bool(app.config.get("CBMKG_KILL_ON_TIMEOUT")),
+        exit_on_timeout=exit_on_timeout,
         on_timeout=app.extensions["cbmkg.metrics"].timed_out)
 
     app.register_blueprint(sparql.blueprint)

@@ -38,7 +38,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         # "Optimization" section), which cost about 5 µs a request
         logging._srcfile = None  # type: ignore[attr-defined]
         logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-        return create_app(self.cbmkg_config, test_config={"CBMKG_KILL_ON_TIMEOUT": True})
+        return create_app(self.cbmkg_config, exit_on_timeout=True)
 
 
 def _child_exit(server: Any, worker: Any) -> None:

@@ -157,8 +157,8 @@ class WatchdogRunner:
         pass
 
 
-def runner_for(store: GraphStore, copy_limit: int, kill_on_timeout: bool,
+def runner_for(store: GraphStore, copy_limit: int, exit_on_timeout: bool,
                on_timeout: Any = None) -> InlineRunner | WatchdogRunner:
-    if kill_on_timeout and isinstance(store, EmbeddedStore) and store.home is not None:
+    if exit_on_timeout and isinstance(store, EmbeddedStore) and store.home is not None:
         return WatchdogRunner(store, copy_limit, on_timeout)
     return InlineRunner(store)

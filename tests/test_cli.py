@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from pyoxigraph import RdfFormat, parse
 
-from benchmarks.synthetic import write_nquads
 from cbmkg.cli import cli
+from loaders.synthetic import write_nquads
 
 ONTOLOGY = """@prefix ex: <http://example.org/> .
 @prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .

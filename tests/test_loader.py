@@ -9,10 +9,10 @@ import pytest
 from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import PROV, RDF
 
-from benchmarks.quality import CATEGORIES, evaluate, keys
 from cbmkg.config import ROOT
 from cbmkg.errors import InputError
 from cbmkg.namespaces import CBM, OA
+from loaders.quality import CATEGORIES, evaluate, keys
 from loaders.report import extract, read_report
 
 ONTOLOGY = ROOT / "ontology"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.w3c_shacl import DEFAULT_SUITE, cases, run_case
+from tests.w3c_shacl import DEFAULT_SUITE, cases, run_case
 
 pytestmark = pytest.mark.skipif(not (DEFAULT_SUITE / "manifest.ttl").exists(),
                                 reason="the W3C SHACL suite is not beside the project")

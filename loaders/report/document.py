@@ -60,7 +60,6 @@ class Report:
     mandate: URIRef | None
     sections: list[ReadSection]
     replies: list[ReadReply]
-    gazetteer: Gazetteer
 
     @property
     def slug(self) -> str:
@@ -109,7 +108,7 @@ def read_report(path: Path, ontology_dir: Path, symbol: str | None = None,
     if duplicates:
         raise InputError(f"{path}: more than one reply from {', '.join(duplicates)}")
     return Report(path, symbol, layout.lang, layout.job_number, _mandate(sections), sections,
-                  replies, gazetteer)
+                  replies)
 
 
 def _counts(paragraph: ReadParagraph) -> list[tuple[int, int]]:

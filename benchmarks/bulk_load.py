@@ -52,7 +52,8 @@ def timed(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, flo
     _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
-        raise SystemExit(f"{cmd[0]} failed: {process.stderr.read().decode()[:500]}")  # type: ignore[union-attr]
+        error = process.stderr.read().decode()[:500] if process.stderr else ""
+        raise SystemExit(f"{cmd[0]} failed: {error}")
     return elapsed, usage.ru_maxrss / 1024
 
 

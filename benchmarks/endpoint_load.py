@@ -1,17 +1,20 @@
-"""Concurrent clients against `cbmkg serve`, side by side with `oxigraph serve` on the same
-data and the same queries.
+"""Concurrent clients against `cbmkg serve` (one server per worker class) and `oxigraph
+serve`, side by side on the same data and the same queries, in one run.
 
     python benchmarks/endpoint_load.py [--seconds 10] [--connections 4] [--rounds 3]
+                                       [--worker-classes keepalive,gthread] [--only NAME]
+                                       [--json FILE]
 
 Builds the bundled corpus into a fresh store, exports it, loads the same quads into an
 `oxigraph serve` (run with --union-default-graph, the default graph cbmkg serves), starts
-both on 127.0.0.1 and drives each with `wrk` (Debian package `wrk`): a fixed number of
-connections for a fixed time per query, the two servers alternating, ``--rounds`` times.
-Reports requests/s and p50/p99 latency (medians over the rounds), the throughput ratio, and
-every non-2xx answer or socket error (there must be none).
+every server on 127.0.0.1 and drives each with `wrk` (Debian package `wrk`): a fixed number
+of connections for a fixed time per query, the servers taking turns in a rotating order,
+``--rounds`` times. Reports requests/s and p50/p99 latency (medians over the rounds), each
+cbmkg server's throughput as a ratio of oxigraph's and of the first worker class's, and every
+non-2xx answer or socket error (there must be none).
 
 Queries: each named query of queries/ (no parameters), a GROUP BY over the whole corpus, and
-a point lookup (DESCRIBE of one IRI). Both servers run on the machine that runs wrk: read the
+a point lookup (DESCRIBE of one IRI). All servers run on the machine that runs wrk: read the
 figures as a comparison under the same load, not as absolute capacities.
 """
 
@@ -23,18 +26,19 @@ import os
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
 import requests
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from cbmkg.catalogue import Catalogue  # noqa: E402
 from cbmkg.config import ROOT  # noqa: E402
@@ -44,6 +48,28 @@ GROUP_BY = ("SELECT ?class (COUNT(*) AS ?n) WHERE { ?s a ?class . ?s ?p ?o } "
             "GROUP BY ?class ORDER BY DESC(?n)")
 DESCRIBE = "DESCRIBE <https://w3id.org/cbmkg/id/actor/UKR>"
 JSON = "application/sparql-results+json"
+OXIGRAPH = "oxigraph"
+
+
+@dataclass
+class Load:
+    """One server's figures for one query: medians over the rounds, failures summed."""
+    rps: float
+    p50: float
+    p99: float
+    failed: int
+
+
+@dataclass
+class Row:
+    query: str
+    kind: str         # point | light | heavy (by oxigraph's CPU time per query)
+    engine_ms: float  # oxigraph serve's CPU time per query under this load
+    loads: dict[str, Load] = field(default_factory=dict)
+
+    def ratio(self, server: str, reference: str = OXIGRAPH) -> float | None:
+        base = self.loads[reference].rps
+        return round(self.loads[server].rps / base, 3) if base else None
 
 
 def queries() -> list[tuple[str, str, str]]:
@@ -55,67 +81,69 @@ def queries() -> list[tuple[str, str, str]]:
 
 
 def free_port() -> int:
-    import socket
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 def wait_up(url: str, process: subprocess.Popen[bytes]) -> None:
-    for _ in range(300):
+    for _ in range(600):
         if process.poll() is not None:
-            raise SystemExit(f"{process.args} exited with {process.returncode}")
+            raise SystemExit(f"{process.args!r} exited with {process.returncode}")
         try:
             requests.get(url, timeout=1)
             return
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     raise SystemExit(f"{url} did not come up")
 
 
-def engine_ms(base: str, query: str, accept: str) -> float:
-    """Median single-client latency of one query (what the engine plus HTTP cost)."""
-    times = []
-    for _ in range(7):
-        started = time.perf_counter()
-        answer = requests.get(base, params={"query": query}, headers={"Accept": accept}, timeout=120)
-        times.append((time.perf_counter() - started) * 1000)
-        answer.raise_for_status()
-    return statistics.median(times)
-
-
 def _ms(text: str) -> float:
-    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if match is None:
+        raise ValueError(f"not a wrk duration: {text!r}")
+    return float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[match[2]]
 
 
-def wrk(url: str, accept: str, seconds: int, connections: int) -> dict[str, float]:
+def _find(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        raise ValueError(f"wrk printed no {pattern!r}:\n{text}")
+    return match[1]
+
+
+def wrk(url: str, accept: str, seconds: int, connections: int) -> Load:
     out = subprocess.run(
         ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
          "--timeout", "30s", "-H", f"Accept: {accept}", url],
         capture_output=True, text=True, check=True).stdout
-    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    p50 = _ms(re.search(r"\s50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
-    p99 = _ms(re.search(r"\s99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    failed = (int(non2xx.group(1)) if non2xx else 0) + \
-        (sum(int(x) for x in errors.groups()) if errors else 0)
-    return {"rps": rate, "p50": p50, "p99": p99, "failed": failed}
+    failed = (int(non2xx[1]) if non2xx else 0) + (sum(int(x) for x in errors.groups()) if errors else 0)
+    return Load(float(_find(r"Requests/sec:\s+([\d.]+)", out)), _ms(_find(r"\s50%\s+(\S+)", out)),
+                _ms(_find(r"\s99%\s+(\S+)", out)), failed)
+
+
+def median_load(loads: list[Load]) -> Load:
+    return Load(round(statistics.median(x.rps for x in loads), 2),
+                round(statistics.median(x.p50 for x in loads), 2),
+                round(statistics.median(x.p99 for x in loads), 2), sum(x.failed for x in loads))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--seconds", type=int, default=10, help="per query, server and round")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=4, help="cbmkg serve worker processes")
+    parser.add_argument("--worker-classes", default="keepalive",
+                        help="comma-separated worker_class settings, one cbmkg server each")
     parser.add_argument("--only", help="run only the queries whose name contains this")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
+    classes = [c.strip() for c in args.worker_classes.split(",") if c.strip()]
     work = Path(tempfile.mkdtemp(prefix="cbmkg-endpoint-"))
     env = {**os.environ, "CBMKG_STORE": str(work / "cbmkg"), "CBMKG_WORKERS": str(args.workers),
            "CBMKG_QUERY_TIMEOUT": "60"}
@@ -129,66 +157,72 @@ def main() -> None:
                            stdout=out, stderr=subprocess.DEVNULL)
         subprocess.run([BIN / "oxigraph", "load", "--location", str(work / "oxigraph"),
                         "--file", str(dump)], check=True, capture_output=True)
-        cbmkg_port, oxigraph_port = free_port(), free_port()
-        procs.append(subprocess.Popen([BIN / "cbmkg", "serve", "--port", str(cbmkg_port)], env=env,
-                                      stderr=subprocess.DEVNULL))
+        servers: dict[str, str] = {}
+        for worker_class in classes:
+            port = free_port()
+            procs.append(subprocess.Popen([BIN / "cbmkg", "serve", "--port", str(port)],
+                                          env={**env, "CBMKG_WORKER_CLASS": worker_class},
+                                          stderr=subprocess.DEVNULL))
+            servers[f"cbmkg-{worker_class}"] = f"http://127.0.0.1:{port}/sparql"
+            wait_up(f"http://127.0.0.1:{port}/healthz", procs[-1])
+        port = free_port()
         procs.append(subprocess.Popen(
             [BIN / "oxigraph", "serve", "--location", str(work / "oxigraph"), "--union-default-graph",
-             "--bind", f"127.0.0.1:{oxigraph_port}"], stderr=subprocess.DEVNULL))
-        servers = {"cbmkg": f"http://127.0.0.1:{cbmkg_port}/sparql",
-                   "oxigraph": f"http://127.0.0.1:{oxigraph_port}/query"}
-        wait_up(servers["cbmkg"].replace("/sparql", "/healthz"), procs[0])
-        wait_up(servers["oxigraph"], procs[1])
+             "--bind", f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL))
+        servers[OXIGRAPH] = f"http://127.0.0.1:{port}/query"
+        wait_up(servers[OXIGRAPH], procs[-1])
         quads = sum(1 for _ in dump.open("rb"))
         print(f"corpus: {quads} quads; wrk: {args.connections} connections, {args.seconds} s per "
               f"query and server, {args.rounds} rounds; cbmkg workers: {args.workers}; "
               f"cores: {os.cpu_count()}\n")
-        report = []
-        header = (f"{'query':<28}{'kind':<7}{'engine ms':>12}{'cbmkg r/s':>11}{'p50':>8}{'p99':>8}"
-                  f"{'oxigraph r/s':>14}{'p50':>8}{'p99':>8}{'ratio':>7}{'failed':>8}")
-        print(header)
-        floor = engine_ms(servers["oxigraph"], "ASK {}", JSON)  # HTTP and client, no work
+        names = list(servers)
+        print(f"{'query':<28}{'kind':<7}{'engine ms':>10}" +
+              "".join(f"{n + ' r/s':>22}{'p50':>7}{'p99':>7}" for n in names) +
+              "".join(f"{'÷oxi ' + n.removeprefix('cbmkg-'):>16}" for n in names if n != OXIGRAPH) +
+              f"{'failed':>8}")
+        report: list[Row] = []
         for name, text, accept in queries():
             if args.only and args.only not in name:
                 continue
-            single = engine_ms(servers["oxigraph"], text, accept)
-            runs: dict[str, list[dict[str, float]]] = {"cbmkg": [], "oxigraph": []}
+            runs: dict[str, list[Load]] = {n: [] for n in names}
             for r in range(args.rounds):
-                order = ("cbmkg", "oxigraph") if r % 2 == 0 else ("oxigraph", "cbmkg")
-                for server in order:
+                for server in names[r % len(names):] + names[:r % len(names)]:  # rotate who goes first
                     url = servers[server] + "?" + urlencode({"query": text})
                     runs[server].append(wrk(url, accept, args.seconds, args.connections))
-            row: dict[str, object] = {"query": name, "oxigraph_single_ms": round(single, 2)}
-            for server, results in runs.items():
-                for key in ("rps", "p50", "p99"):
-                    row[f"{server}_{key}"] = round(statistics.median(x[key] for x in results), 2)
-                row[f"{server}_failed"] = sum(int(x["failed"]) for x in results)
-            # the engine's work per query: oxigraph serve keeps every core busy under this
-            # load, so cores / (requests per second) is its CPU time per query (steadier than
-            # one client's latency). Issue #6's targets: >= 0.9x where it is 10 ms or more,
-            # >= 0.25x for a point lookup; queries in between ("light") have none.
-            work = (os.cpu_count() or 1) * 1000 / float(row["oxigraph_rps"]) \
-                if row["oxigraph_rps"] else float("inf")  # type: ignore[arg-type]
-            kind = "point" if name == "describe" else "heavy" if work >= 10 else "light"
-            row.update(kind=kind, engine_ms=round(work, 2))
-            reference = float(row["oxigraph_rps"])  # type: ignore[arg-type]
-            row["ratio"] = round(float(row["cbmkg_rps"]) / reference, 3) if reference else None  # type: ignore[arg-type]
+            loads = {server: median_load(results) for server, results in runs.items()}
+            # oxigraph serve keeps every core busy under this load, so cores / (requests per
+            # second) is its CPU time per query: what the query costs the engine
+            rps = loads[OXIGRAPH].rps
+            engine = (os.cpu_count() or 1) * 1000 / rps if rps else float("inf")
+            kind = "point" if name == "describe" else "heavy" if engine >= 10 else "light"
+            row = Row(name, kind, round(engine, 2), loads)
             report.append(row)
-            print(f"{name:<28}{kind:<7}{work:>12.1f}{row['cbmkg_rps']:>11}{row['cbmkg_p50']:>8}"
-                  f"{row['cbmkg_p99']:>8}{row['oxigraph_rps']:>14}{row['oxigraph_p50']:>8}"
-                  f"{row['oxigraph_p99']:>8}{str(row['ratio']):>7}"
-                  f"{int(row['cbmkg_failed']) + int(row['oxigraph_failed']):>8}", flush=True)  # type: ignore[call-overload]
-        if args.json:
-            args.json.write_text(json.dumps(report, indent=2))
-        failed = sum(int(r["cbmkg_failed"]) + int(r["oxigraph_failed"]) for r in report)  # type: ignore[call-overload]
-        print(f"\nlatencies in ms; engine ms: oxigraph serve's CPU time per query under this load "
-              f"(one client waits {floor:.1f} ms for ASK {{}}); ratio = cbmkg r/s ÷ oxigraph r/s; "
-              f"failed requests: {failed}")
+            print(f"{name:<28}{kind:<7}{engine:>10.1f}" +
+                  "".join(f"{loads[n].rps:>22}{loads[n].p50:>7}{loads[n].p99:>7}" for n in names) +
+                  "".join(f"{row.ratio(n)!s:>16}" for n in names if n != OXIGRAPH) +
+                  f"{sum(x.failed for x in loads.values()):>8}", flush=True)
+        failed = sum(x.failed for row in report for x in row.loads.values())
+        print(f"\nlatencies in ms; engine ms: oxigraph serve's CPU time per query under this load; "
+              f"÷oxi: cbmkg r/s ÷ oxigraph r/s; failed requests: {failed}")
+        cbmkg_servers = [n for n in names if n != OXIGRAPH]
         for kind in ("heavy", "light", "point"):
-            ratios = [float(r["ratio"]) for r in report if r["kind"] == kind and r["ratio"] is not None]  # type: ignore[arg-type]
-            if ratios:
-                print(f"{kind}: ratio min {min(ratios):.2f}, median {statistics.median(ratios):.2f} "
-                      f"over {len(ratios)} queries")
+            for server in cbmkg_servers:
+                ratios = [q for row in report if row.kind == kind and (q := row.ratio(server)) is not None]
+                if ratios:
+                    print(f"{kind:<6} {server}: ÷oxigraph min {min(ratios):.2f}, median "
+                          f"{statistics.median(ratios):.2f} over {len(ratios)} queries")
+            for server in cbmkg_servers[1:]:
+                ratios = [q for row in report if row.kind == kind
+                          and (q := row.ratio(server, cbmkg_servers[0])) is not None]
+                if ratios:
+                    print(f"{kind:<6} {server} ÷ {cbmkg_servers[0]}: min {min(ratios):.2f}, median "
+                          f"{statistics.median(ratios):.2f}")
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps({
+                "command": " ".join(sys.argv), "quads": quads, "cores": os.cpu_count(),
+                "connections": args.connections, "seconds": args.seconds, "rounds": args.rounds,
+                "workers": args.workers, "rows": [asdict(row) for row in report]}, indent=1))
         if failed:
             raise SystemExit(1)
     finally:

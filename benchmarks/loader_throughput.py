@@ -54,7 +54,10 @@ def synthetic_corpus(folder: Path, count: int, seed: int = 7) -> list[Path]:
     for n in range(count):
         source, text = originals[n % len(originals)]
         lang = "ZH" if source.name.endswith("-ZH.txt") else "EN"
-        symbol = re.search(r"A/\d+/\d+", text).group()  # type: ignore[union-attr]
+        found = re.search(r"A/\d+/\d+", text)
+        if found is None:
+            raise SystemExit(f"{source}: no report symbol")
+        symbol = found.group()
         new_symbol = f"A/{70 + n % 9}/{100 + n}"
         head, replies = _blocks(text, lang)
         # reorder the replies within their sections: keep the last (organisations) last

@@ -52,7 +52,7 @@ def with_registers(data: bytes) -> EmbeddedStore:
     return store
 
 
-def timed(label: str, func, rounds: int = 1):  # type: ignore[no-untyped-def]
+def timed(label: str, func, rounds: int = 1):
     times, value = [], None
     for _ in range(rounds):
         start = time.perf_counter()
@@ -63,7 +63,7 @@ def timed(label: str, func, rounds: int = 1):  # type: ignore[no-untyped-def]
     return value
 
 
-def run(store: EmbeddedStore, integrity, rounds: int, reference: bool) -> None:  # type: ignore[no-untyped-def]
+def run(store: EmbeddedStore, integrity, rounds: int, reference: bool) -> None:
     flat = timed("union into an in-memory Oxigraph store", lambda: union_store(store.export_bytes()), rounds)
     outcome = timed("integrity shapes, pyshacl-turbo on that store", lambda: validate(flat, integrity), rounds)
     print(f"  conforms: {outcome.conforms}, {len(outcome.results)} results")

@@ -47,6 +47,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("host", "127.0.0.1", "Address `cbmkg serve` listens on."),
     Setting("port", 8080, "Port `cbmkg serve` listens on.", int),
     Setting("workers", 4, "Worker processes of `cbmkg serve` (gunicorn), one request in flight each.", int),
+    Setting("worker_class", "keepalive",
+            "gunicorn worker of `cbmkg serve`: keepalive (ours: sync with keep-alive, the faster) or "
+            "gthread (gunicorn's own, one thread); both answer one request at a time per process."),
     Setting("worker_copy_limit", 500000,
             "Query workers copy an embedded store of at most this many quads into their memory "
             "(faster queries, one copy per worker); 0: always read from disk.", int),
@@ -81,6 +84,7 @@ class Config:
     host: str
     port: int
     workers: int
+    worker_class: str
     worker_copy_limit: int
     query_timeout: float
     keepalive: int

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import NamedNode
+from pyoxigraph import BlankNode, NamedNode
+from pyoxigraph import Literal as OxLiteral
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
 
@@ -58,14 +59,16 @@ def _rules(shapes: Graph) -> Iterator[Rule]:
                 for declaration in shapes.objects(owner, SH.declare):
                     prefixes.append(f"PREFIX {shapes.value(declaration, SH.prefix)}: "
                                     f"<{shapes.value(declaration, SH.namespace)}>")
-            messages = {m.language or "en": str(m) for m in shapes.objects(constraint, SH.message)}
-            yield Rule(URIRef(shape), URIRef(shapes.value(shape, SH.severity) or SH.Violation),
-                       shapes.value(shape, CBM.checksObligation),  # type: ignore[arg-type]
+            messages = {(m.language if isinstance(m, Literal) else None) or "en": str(m)
+                        for m in shapes.objects(constraint, SH.message)}
+            obligation = shapes.value(shape, CBM.checksObligation)
+            yield Rule(URIRef(str(shape)), URIRef(str(shapes.value(shape, SH.severity) or SH.Violation)),
+                       URIRef(str(obligation)) if obligation is not None else None,
                        "\n".join(prefixes) + "\n" + str(select), messages)
 
 
-def _value(term: object) -> str | None:
-    return None if term is None else term.value  # type: ignore[attr-defined]
+def _value(term: NamedNode | BlankNode | OxLiteral | None) -> str | None:
+    return None if term is None else term.value
 
 
 def compute(store: GraphStore, shapes_dir: Path) -> Graph:
@@ -77,21 +80,29 @@ def compute(store: GraphStore, shapes_dir: Path) -> Graph:
     _shapes, rules = load_rules(shapes_dir)
     answers = []
     for rule in rules:
-        result = store.query(rule.query)
-        names = [v.value for v in result.variables]  # type: ignore[union-attr]
-        answers += [(rule, {name: _value(row[name]) for name in names}) for row in result]  # type: ignore[index]
-    facts = {b.get("event") or b["this"] for _, b in answers}
+        result = store.select(rule.query)
+        names = [v.value for v in result.variables]
+        answers += [(rule, {name: _value(row[name]) for name in names}) for row in result]
+    facts = {_fact(b) for _, b in answers}
     sources = contexts(store, facts)
     iris = {v for _, b in answers for v in b.values() if v and v.startswith("http")}
     iris |= {c["reported_by"] for c in sources.values()}
     labels = labels_of(store, iris)
-    statuses = _statuses(store, {b["constraint"] for _, b in answers if b.get("constraint")})
+    statuses = _statuses(store, {c for _, b in answers if (c := b.get("constraint"))})
     out = Graph()
     out.bind("cbm", CBM)
     for rule, bindings in answers:
-        where = sources.get(bindings.get("event") or bindings["this"])  # type: ignore[arg-type]
+        where = sources.get(_fact(bindings))
         _add_finding(out, rule, bindings, where, labels, statuses)
     return out
+
+
+def _fact(bindings: dict[str, str | None]) -> str:
+    """The fact a finding rests on: the event its rule names, else its focus node."""
+    fact = bindings.get("event") or bindings.get("this")
+    if fact is None:
+        raise ValueError("a compliance rule's query must bind ?this")
+    return fact
 
 
 def _values(variable: str, iris: Iterable[str]) -> str:
@@ -108,11 +119,11 @@ def contexts(store: GraphStore, facts: set[str]) -> dict[str, dict[str, str]]:
     # the facts are given first in the WHERE clause, so the store looks at them alone
     query = text.replace("WHERE {", "WHERE {\n  " + _values("fact", facts), 1)
     out: dict[str, dict[str, str]] = {}
-    for row in store.query(query):
-        out.setdefault(row["fact"].value, {  # type: ignore[index]
-            key: row[key].value for key in  # type: ignore[index]
+    for row in store.select(query):
+        out.setdefault(row["fact"].value, {
+            key: row[key].value for key in
             ("paragraph", "reported_by", "evidence", "paragraph_text", "start", "end")
-            if row[key] is not None})  # type: ignore[index]
+            if row[key] is not None})
     return out
 
 
@@ -125,8 +136,8 @@ def labels_of(store: GraphStore, iris: set[str]) -> dict[tuple[str, str], str]:
              "<http://www.w3.org/2004/02/skos/core#prefLabel> ?l "
              'FILTER(LANG(?l) = "en" || LANG(?l) = "zh") }')
     out: dict[tuple[str, str], str] = {}
-    for row in store.query(query):
-        out.setdefault((row["x"].value, row["l"].language), row["l"].value)  # type: ignore[index]
+    for row in store.select(query):
+        out.setdefault((row["x"].value, row["l"].language), row["l"].value)
     return out
 
 
@@ -135,31 +146,32 @@ def _statuses(store: GraphStore, constraints: set[str]) -> dict[str, str]:
         return {}
     query = ("SELECT ?c ?s WHERE { " + _values("c", constraints) +
              " ?c <https://w3id.org/cbmkg/ontology#verificationStatus> ?s }")
-    return {row["c"].value: row["s"].value for row in store.query(query)}  # type: ignore[index]
+    return {row["c"].value: row["s"].value for row in store.select(query)}
 
 
 def _add_finding(out: Graph, rule: Rule, b: dict[str, str | None], where: dict[str, str] | None,
                  labels: dict[tuple[str, str], str], statuses: dict[str, str]) -> None:
-    focus = b["this"]
+    focus = _fact({"this": b.get("this")})
     key = hashlib.sha1(f"{rule.shape}|{focus}|{b.get('constraint')}".encode()).hexdigest()[:16]
     f = URIRef(f"{FINDING}{str(rule.shape).rsplit('#', 1)[-1]}/{key}")
     out.add((f, RDF.type, CBM.ComplianceFinding))
     out.add((f, CBM.rule, rule.shape))
     out.add((f, CBM.severity, rule.severity))
     out.add((f, RDFS.seeAlso, URIRef(focus)))  # the fact the finding is about
-    obligation = rule.obligation or (URIRef(b["obligation"]) if b.get("obligation") else None)
+    named = b.get("obligation")
+    obligation = rule.obligation or (URIRef(named) if named else None)
     if obligation is not None:
         out.add((f, CBM.checksObligation, obligation))
-    if b.get("party"):
-        out.add((f, CBM.findingAbout, URIRef(b["party"])))  # type: ignore[arg-type]
+    if party := b.get("party"):
+        out.add((f, CBM.findingAbout, URIRef(party)))
     if b.get("value") is not None:
         out.add((f, CBM.observedValue, Literal(b["value"])))
     if b.get("limit") is not None:
         out.add((f, CBM.limitValue, Literal(b["limit"])))
     caveat: dict[str, str] = {}
-    if b.get("constraint"):
-        out.add((f, PROV.used, URIRef(b["constraint"])))  # the register figure compared with
-        status = statuses.get(b["constraint"])  # type: ignore[arg-type]
+    if constraint := b.get("constraint"):
+        out.add((f, PROV.used, URIRef(constraint)))  # the register figure compared with
+        status = statuses.get(constraint)
         if status:
             out.add((f, CBM.verificationStatus, URIRef(status)))
             caveat = CAVEATS.get(status.rsplit("#", 1)[-1], {})

@@ -14,6 +14,7 @@ from pyoxigraph import (
     NamedNode,
     QueryBoolean,
     QueryResultsFormat,
+    QuerySolutions,
     RdfFormat,
     serialize,
 )
@@ -64,7 +65,7 @@ def write(result: QueryResult, fmt: str, out: BinaryIO,
         else:
             out.write(text.encode())
         return 1
-    if hasattr(result, "variables"):
+    if isinstance(result, QuerySolutions):
         return _write_solutions(result, fmt, out, console)
     graph_format = GRAPH.get(fmt if fmt != "table" else "turtle")
     if graph_format is None:
@@ -72,23 +73,23 @@ def write(result: QueryResult, fmt: str, out: BinaryIO,
                          f"{'|'.join(GRAPH)}, not {fmt}")
     triples = list(result)
     serialize(triples, out, graph_format, prefixes=PREFIXES if graph_format is RdfFormat.TURTLE
-              else None)  # type: ignore[arg-type]
+              else None)
     return len(triples)
 
 
-def _write_solutions(result: QueryResult, fmt: str, out: BinaryIO,
+def _write_solutions(result: QuerySolutions, fmt: str, out: BinaryIO,
                      console: Console | None) -> int | None:
     if fmt in TABULAR:
-        result.serialize(out, TABULAR[fmt])  # type: ignore[union-attr]
+        result.serialize(out, TABULAR[fmt])
         return None
     if fmt != "table":
         raise CbmkgError(f"a SELECT answer is a table: use --format "
                          f"table|{'|'.join(TABULAR)}, not {fmt}")
-    variables = [v.value for v in result.variables]  # type: ignore[union-attr]
+    variables = [v.value for v in result.variables]
     table = Table(*variables, show_lines=False, header_style="bold")
     count = 0
     for row in result:
-        table.add_row(*(short(row[v]) for v in variables))  # type: ignore[index]
+        table.add_row(*(short(row[v]) for v in variables))
         count += 1
     console = console or Console()
     console.print(table)

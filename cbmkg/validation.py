@@ -18,6 +18,7 @@ from pathlib import Path
 from pyoxigraph import DefaultGraph, RdfFormat, Store, parse, serialize
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from .errors import InputError
 from .namespaces import PREFIXES, SH
@@ -110,9 +111,11 @@ def validate(data: Graph | Store, shapes: Graph, *, inference: str | None = None
     return Outcome(_results(report, shapes), report)
 
 
-def _node_shape(shapes: Graph, shape: object) -> object:
+def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
     """A property shape is reported by the node shape that holds it (a readable name)."""
-    parent = shapes.value(None, SH.property, shape)  # type: ignore[arg-type]
+    if shape is None:
+        return None
+    parent = shapes.value(None, SH.property, shape)
     return parent if parent is not None else shape
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyoxigraph import Dataset, RdfFormat, parse, serialize
+from pyoxigraph import Dataset, RdfFormat, parse
 from rdflib import Graph
 
 from cbmkg.errors import InputError, StoreError
@@ -24,6 +24,7 @@ from cbmkg.findings import FINDINGS_GRAPH
 from cbmkg.findings import compute as compute_findings
 from cbmkg.namespaces import graph_iri
 from cbmkg.store import EmbeddedStore, GraphStore
+from cbmkg.store.base import serialized
 from cbmkg.validation import load_shapes, union_graph, union_store, validate
 
 #: File endings read as RDF as they are.
@@ -98,8 +99,7 @@ def read_rdf(path: Path, graph: str | None = None) -> Part:
     if graph is None and not fmt.supports_datasets:
         raise InputError(f"{path}: a graph file needs a graph name; give a dataset (N-Quads, TriG)")
     if graph is not None and fmt.supports_datasets:
-        data, fmt = serialize([q.triple for q in quads], format=RdfFormat.N_TRIPLES), \
-            RdfFormat.N_TRIPLES  # type: ignore[assignment]
+        data, fmt = serialized((q.triple for q in quads), RdfFormat.N_TRIPLES), RdfFormat.N_TRIPLES
     return Part(path, data, fmt, graph)
 
 
@@ -136,13 +136,14 @@ def parts_dump(parts: list[Part]) -> bytes:
     """Everything a build would write, as one N-Quads dump."""
     dataset = Dataset()
     for part in parts:
-        source = {"path": str(part.data)} if isinstance(part.data, Path) else {"input": part.data}
         try:
-            for quad in parse(format=part.format, **source):  # type: ignore[arg-type]
+            quads = parse(path=str(part.data), format=part.format) if isinstance(part.data, Path) \
+                else parse(part.data, format=part.format)
+            for quad in quads:
                 dataset.add(quad)
         except SyntaxError as e:
             raise InputError(f"{part.source}: {e}") from None
-    return serialize(dataset, format=RdfFormat.N_QUADS)  # type: ignore[return-value]
+    return serialized(dataset, RdfFormat.N_QUADS)
 
 
 def parts_graph(parts: list[Part]) -> Graph:
@@ -206,8 +207,8 @@ def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
             except StoreError as e:
                 raise InputError(f"{part.source}: {e}") from None
         say("publishing")
-    for row in store.query(
+    for row in store.select(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
             union_default_graph=False):
-        summary.graphs[row["g"].value] = int(row["n"].value)  # type: ignore[index,union-attr]
+        summary.graphs[row["g"].value] = int(row["n"].value)
     return summary

@@ -49,7 +49,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(validate.blueprint)
     app.register_blueprint(pages.blueprint)
-    app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]
+    app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:

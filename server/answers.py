@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 from pyoxigraph import (
     QueryBoolean,
     QueryResultsFormat,
+    QuerySolutions,
     RdfFormat,
     parse,
     parse_query_results,
-    serialize,
 )
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
 from cbmkg.errors import CbmkgError, QuerySyntaxError
 from cbmkg.namespaces import PREFIXES
-from cbmkg.store import GraphStore, QueryResult
+from cbmkg.store import GraphStore, QueryResult, Triples
+from cbmkg.store.base import serialized
 
 RESULTS = {
     "application/sparql-results+json": QueryResultsFormat.JSON,
@@ -88,7 +89,7 @@ def choose_media(is_graph: bool, wanted: str | None, accept: str | None) -> str 
         return media
     if not accept:
         return next(iter(offered))
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(offered), default=None)
+    best = parse_accept_header(accept, MIMEAccept).best_match(list(offered))
     if best is None:
         return Answer.text(406, f"none of the accepted types is offered ({', '.join(offered)})")
     return best
@@ -107,32 +108,32 @@ def answer(store: GraphStore, job: Job) -> Answer:
 
 def write(result: QueryResult, job: Job) -> Answer:
     """The answer in the chosen format, capped at ``job.limit`` rows or triples."""
-    is_graph = not (isinstance(result, QueryBoolean) or hasattr(result, "variables"))
+    is_graph = not isinstance(result, QueryBoolean | QuerySolutions)
     media = choose_media(is_graph, job.format, job.accept)
     if isinstance(media, Answer):
         return media
-    offered = GRAPHS if is_graph else RESULTS
     headers = {"Cbmkg-Result-Limit": str(job.limit)}
+    truncated = False
     try:
         if isinstance(result, QueryBoolean):
-            body = result.serialize(format=offered[media])
-        elif is_graph:
-            body, truncated = _triples(result, offered[media], job.limit)
+            body = result.serialize(format=RESULTS[media]) or b""
+        elif isinstance(result, QuerySolutions):
+            body, truncated = _solutions(result, RESULTS[media], job.limit)
         else:
-            body, truncated = _solutions(result, offered[media], job.limit)
-        if not isinstance(result, QueryBoolean) and truncated:
-            headers["Cbmkg-Truncated"] = "true"
-            headers["Warning"] = f'199 cbmkg "answer cut at {job.limit} ' \
-                                 f'{"triples" if is_graph else "rows"} (result_limit)"'
+            body, truncated = _triples(result, GRAPHS[media], job.limit)
     except (ValueError, OSError, SyntaxError) as e:
         return Answer.text(500, f"cannot write the answer: {e}")
-    return Answer(200, body or b"", media, headers)
+    if truncated:
+        headers["Cbmkg-Truncated"] = "true"
+        headers["Warning"] = f'199 cbmkg "answer cut at {job.limit} ' \
+                             f'{"triples" if is_graph else "rows"} (result_limit)"'
+    return Answer(200, body, media, headers)
 
 
-def _triples(result: QueryResult, format: RdfFormat, limit: int) -> tuple[bytes, bool]:
+def _triples(result: Triples, format: RdfFormat, limit: int) -> tuple[bytes, bool]:
     """Triples in ``format``, at most ``limit``: written as N-Triples first (one triple a
     line), cut there, then read back and written in the format asked for, all by pyoxigraph."""
-    nt: bytes = result.serialize(format=RdfFormat.N_TRIPLES) or b""  # type: ignore[union-attr]
+    nt = result.serialize(format=RdfFormat.N_TRIPLES) or b""
     lines = nt.split(b"\n", limit)
     truncated = len(lines) > limit and lines[limit] != b""
     if truncated:
@@ -140,20 +141,20 @@ def _triples(result: QueryResult, format: RdfFormat, limit: int) -> tuple[bytes,
     if format is RdfFormat.N_TRIPLES:
         return nt, truncated
     triples = (q.triple for q in parse(nt, format=RdfFormat.N_TRIPLES))
-    return serialize(triples, format=format,  # type: ignore[arg-type]
-                     prefixes=PREFIXES if format is RdfFormat.TURTLE else None) or b"", truncated
+    return serialized(triples, format, PREFIXES if format is RdfFormat.TURTLE else None), truncated
 
 
-def _solutions(result: QueryResult, format: QueryResultsFormat, limit: int) -> tuple[bytes, bool]:
+def _solutions(result: QuerySolutions, format: QueryResultsFormat, limit: int) -> tuple[bytes, bool]:
     """Solutions in ``format``, at most ``limit`` rows. They are written as SPARQL TSV first
     (one row per line: literals escape their line breaks), which counts and cuts them in
     bytes, then read back and written in the format asked for, all by pyoxigraph: as fast
     as writing them directly (benchmarks/endpoint_load.py), and lossless."""
-    tsv: bytes = result.serialize(format=QueryResultsFormat.TSV)  # type: ignore[union-attr]
+    tsv = result.serialize(format=QueryResultsFormat.TSV) or b""
     lines = tsv.split(b"\n", limit + 1)
     truncated = len(lines) > limit + 1 and lines[limit + 1] != b""
     if truncated:
         tsv = b"\n".join(lines[:limit + 1]) + b"\n"
     if format is QueryResultsFormat.TSV:
         return tsv, truncated
-    return parse_query_results(tsv, format=QueryResultsFormat.TSV).serialize(format=format), truncated  # type: ignore[union-attr,return-value]
+    cut = parse_query_results(tsv, format=QueryResultsFormat.TSV)
+    return cut.serialize(format=format) or b"", truncated

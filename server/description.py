@@ -53,10 +53,10 @@ def void_description(site: str, store: GraphStore) -> Graph:
     g.add((dataset, VOID.exampleResource, ID["actor/UKR"]))
     for namespace in sorted(set(PREFIXES.values())):
         g.add((dataset, VOID.vocabulary, URIRef(namespace)))
-    counts = store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    counts = store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
                          union_default_graph=False)
     total = 0
-    for row in counts:  # type: ignore[union-attr]
+    for row in counts:
         n = int(row["n"].value)
         total += n
         subset = URIRef(row["g"].value)
@@ -66,12 +66,12 @@ def void_description(site: str, store: GraphStore) -> Graph:
     g.add((dataset, VOID.triples, Literal(total, datatype=XSD.integer)))
     g.add((dataset, VOID.dataDump, URIRef(site.rstrip("/") + "/store")))
     g.add((dataset, VOID.feature, URIRef("http://www.w3.org/ns/formats/N-Quads")))
-    for row in store.query("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"):  # type: ignore[union-attr]
+    for row in store.select("SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c"):
         part = BNode()
         g.add((dataset, VOID.classPartition, part))
         g.add((part, VOID["class"], URIRef(row["c"].value)))
         g.add((part, VOID.entities, Literal(int(row["n"].value), datatype=XSD.integer)))
-    for row in store.query("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"):  # type: ignore[union-attr]
+    for row in store.select("SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p"):
         part = BNode()
         g.add((dataset, VOID.propertyPartition, part))
         g.add((part, VOID.property, URIRef(row["p"].value)))

@@ -62,7 +62,7 @@ class FastSparql:
         job = Job(query, list(params.get("default-graph-uri", ())) or None,
                   list(params.get("named-graph-uri", ())) or None,
                   base_iri=f"{environ.get('wsgi.url_scheme', 'http')}://{host}/sparql",
-                  format=(params.get("format") or [None])[0] or None,
+                  format=next(iter(params.get("format", ())), None) or None,
                   accept=environ.get("HTTP_ACCEPT") or None, limit=config.result_limit)
         answer = self.app.extensions["cbmkg.runner"].run(job, config.query_timeout,
                                                           environ.get("gunicorn.socket"))

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 from pyoxigraph import RdfFormat, Triple, parse, serialize
 
 from cbmkg.errors import CbmkgError, QuerySyntaxError
-from cbmkg.store.base import RELATIVE_IRI
+from cbmkg.store.base import RELATIVE_IRI, serialized
 
 from .answers import GRAPHS, Job
 from .safety import refused_loads
@@ -81,9 +81,9 @@ def graph_store() -> Response:
         if isinstance(data, Response):
             return data
         if request.method == "POST" and exists:
-            old = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-                              union_default_graph=False)
-            data = serialize(list(old), format=RdfFormat.N_TRIPLES) + data  # type: ignore[operator,arg-type]
+            old = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+                                  union_default_graph=False)
+            data = serialized(old, RdfFormat.N_TRIPLES) + data
         store.replace_graph(graph, data, RdfFormat.N_TRIPLES)
     except CbmkgError as e:
         return _text(500, str(e))

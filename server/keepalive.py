@@ -94,7 +94,7 @@ class KeepAliveWorker(SyncWorker):
         ready = {key.fileobj for key, _ in self.selector.select(max(0.0, until - time.monotonic()))}
         if self.PIPE[0] in ready:
             os.read(self.PIPE[0], 1)  # a signal: the loop looks at self.alive
-        answer = [kept[s] for s in ready if s in kept]  # type: ignore[index]
+        answer = [kept[s] for s in ready if isinstance(s, socket.socket) and s in kept]
         for listener in self.sockets:
             if listener in ready:
                 try:

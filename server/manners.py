@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
@@ -161,7 +161,7 @@ def cached_if_short(maxsize: int) -> Callable[[Callable[..., T]], Callable[..., 
     return wrap
 
 
-def etag_of(version: str, environ: dict) -> str:  # type: ignore[type-arg]
+def etag_of(version: str, environ: dict[str, Any]) -> str:
     """The ETag of a GET: the store's generation, the request's path and query string, and
     what it accepts (the answer varies with Accept and Accept-Encoding)."""
     return _etag(version, environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""),

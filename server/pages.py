@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from pyoxigraph import NamedNode
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from cbmkg.findings import contexts, labels_of
 from cbmkg.namespaces import BASE
@@ -47,7 +48,7 @@ def void() -> Response:
 
 
 @blueprint.get("/<any(id, graph):root>/<path:rest>")
-def thing(root: str, rest: str) -> Response:
+def thing(root: str, rest: str) -> WerkzeugResponse:
     target = url_for("pages.document", root=root, rest=rest)
     if request.query_string:
         target += "?" + request.query_string.decode("ascii", "replace")
@@ -127,11 +128,11 @@ def _rdf(iri: str) -> Response:
 def _rows(iri: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     store = _store()
     outgoing = [{"p": _local(s["p"]), "o": _local(s["o"]), "g": _local(s["g"])}
-                for s in store.query(  # type: ignore[union-attr]
+                for s in store.select(
                     f"SELECT ?p ?o ?g WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o }} }} "
                     f"ORDER BY ?p ?o LIMIT {LIMIT}", union_default_graph=False)]
     incoming = [{"s": _local(s["s"]), "p": _local(s["p"]), "g": _local(s["g"])}
-                for s in store.query(  # type: ignore[union-attr]
+                for s in store.select(
                     f"SELECT ?s ?p ?g WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} }} "
                     f"ORDER BY ?p ?s LIMIT {LIMIT}", union_default_graph=False)]
     current_app.logger.debug("page %s: %d out, %d in", iri, len(outgoing), len(incoming))

@@ -18,9 +18,10 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 from cbmkg.config import Config
+from cbmkg.errors import ConfigError
 
 
-class _Gunicorn(BaseApplication):  # type: ignore[misc]
+class _Gunicorn(BaseApplication):
     def __init__(self, config: Config, options: dict[str, Any]):
         self.cbmkg_config = config
         self.options = options
@@ -36,7 +37,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
         # the query log's records need no caller, thread or process (the logging HOWTO's
         # "Optimization" section), which cost about 5 µs a request
-        logging._srcfile = None  # type: ignore[attr-defined]
+        logging._srcfile = None
         logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
         return create_app(self.cbmkg_config, exit_on_timeout=True)
 
@@ -47,7 +48,13 @@ def _child_exit(server: Any, worker: Any) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
+#: the choices of the worker_class setting
+WORKER_CLASSES = {"keepalive": "server.keepalive.KeepAliveWorker", "gthread": "gthread"}
+
+
 def serve(config: Config) -> None:
+    if config.worker_class not in WORKER_CLASSES:
+        raise ConfigError(f"worker_class must be one of {', '.join(WORKER_CLASSES)}, not {config.worker_class!r}")
     metrics_dir = tempfile.mkdtemp(prefix="cbmkg-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir  # before any worker imports the client
     options = {
@@ -55,7 +62,8 @@ def serve(config: Config) -> None:
         "workers": max(1, config.workers),
         # gunicorn's sync worker (one request in flight per process, which lets a worker end
         # itself at a timeout) with HTTP keep-alive: one epoll loop per process (keepalive.py)
-        "worker_class": "server.keepalive.KeepAliveWorker",
+        "worker_class": WORKER_CLASSES[config.worker_class],
+        "threads": 1,  # gthread: one request at a time per process (keepalive ignores it)
         "keepalive": config.keepalive,
         # gunicorn's own watchdog is the last resort: ours answers the client first
         "timeout": int(config.query_timeout) + 30,

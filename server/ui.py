@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, send_from_directory
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from cbmkg.catalogue import Catalogue
 
@@ -18,7 +20,7 @@ YASGUI = HERE / "ui" / "node_modules" / "@zazuko" / "yasgui" / "build"
 VENDORED = {"yasgui.min.js", "yasgui.min.css"}
 
 
-def _examples() -> list[dict[str, object]]:
+def _examples() -> list[dict[str, Any]]:
     catalogue = Catalogue(Path(current_app.config["CBMKG"].queries_dir))
     examples = []
     for q in catalogue.all():
@@ -33,8 +35,8 @@ def _examples() -> list[dict[str, object]]:
 
 
 @blueprint.get("/")
-def home() -> Response:
-    return redirect("/ui", code=302)  # type: ignore[return-value]
+def home() -> WerkzeugResponse:
+    return redirect("/ui", code=302)
 
 
 @blueprint.get("/ui")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request
-from pyoxigraph import RdfFormat, serialize
+from pyoxigraph import RdfFormat, Triple, serialize
 from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF
 
@@ -36,7 +36,7 @@ def validate() -> Response:
         return _text(400, "the body holds no triples")
     wanted = request.accept_mimetypes.best_match(REPORTS, default="text/plain") \
         if request.accept_mimetypes else "text/plain"
-    subjects = {str(t.subject.value) for t in posted}
+    subjects = {t.subject.value for t in posted if not isinstance(t.subject, Triple)}
     config, store = current_app.config["CBMKG"], _store()
 
     def work() -> validation.Outcome:  # its cost grows with the store: under the query timeout
@@ -64,7 +64,7 @@ def validate() -> Response:
     return response
 
 
-def _as_nquads(triples: list) -> bytes:  # type: ignore[type-arg]
+def _as_nquads(triples: list[Triple]) -> bytes:
     """The posted triples in a graph of their own, as N-Quads (to join the store's dump)."""
     from pyoxigraph import NamedNode, Quad
 

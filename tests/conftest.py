@@ -23,7 +23,7 @@ def network_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     def guarded(self: socket.socket, address: object) -> object:
         if isinstance(address, tuple) and str(address[0]) not in _LOOPBACK:
             raise AssertionError(f"test tried to reach the network: {address!r}")
-        return real_connect(self, address)  # type: ignore[arg-type]
+        return real_connect(self, address)  # type: ignore[arg-type]  # socket's address is typed per family
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
 

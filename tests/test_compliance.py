@@ -23,9 +23,9 @@ EN = ROOT / "tests" / "data" / "reports" / "A_76_150-EN.txt"
 
 
 def findings(store: EmbeddedStore, **params: str) -> list[dict[str, str]]:
-    result = store.query(Catalogue(ROOT / "queries").get("compliance-findings").bind(params))
-    names = [v.value for v in result.variables]  # type: ignore[union-attr]
-    return [{n: row[n].value for n in names} for row in result]  # type: ignore[index]
+    result = store.select(Catalogue(ROOT / "queries").get("compliance-findings").bind(params))
+    names = [v.value for v in result.variables]
+    return [{n: row[n].value for n in names} for row in result]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +61,7 @@ def test_findings_on_the_bundled_report(bundled: EmbeddedStore) -> None:
     acv = next(f for f in findings(bundled) if f["observed"] == "428")
     assert acv["message"].endswith(
         "(The register's figure is not verified: check it before relying on this.)")
-    chinese = list(bundled.query(
+    chinese = list(bundled.select(
         "SELECT ?m WHERE { ?f <https://w3id.org/cbmkg/ontology#message> ?m "
         "FILTER(LANG(?m) = 'zh' && CONTAINS(?m, '作战坦克')) }"))
     assert [r["m"].value for r in chinese] == [
@@ -71,7 +71,7 @@ def test_findings_on_the_bundled_report(bundled: EmbeddedStore) -> None:
 
 def test_findings_live_in_their_own_graph_and_cite_evidence(bundled: EmbeddedStore) -> None:
     assert FINDINGS_GRAPH in bundled.graphs()
-    rows = list(bundled.query(f"""
+    rows = list(bundled.select(f"""
         PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
         SELECT ?f ?evidence WHERE {{ GRAPH <{FINDINGS_GRAPH}> {{ ?f a cbm:ComplianceFinding ;
             cbm:evidence ?evidence ; cbm:reportedBy ?who ; cbm:paragraph ?p }} }}""",
@@ -132,7 +132,7 @@ def test_the_standard_report_names_the_same_focus_nodes(bundled: EmbeddedStore, 
     data = union_graph(bundled.export_bytes())
     outcome = validate(data, shapes, engine=engine)
     focus = {r.focus for r in outcome.results}
-    from_findings = {row["f"].value for row in bundled.query(
+    from_findings = {row["f"].value for row in bundled.select(
         "SELECT ?f WHERE { ?x <http://www.w3.org/2000/01/rdf-schema#seeAlso> ?f ; "
         "<https://w3id.org/cbmkg/ontology#rule> ?r FILTER(!CONTAINS(STR(?r), 'Total')) }")}
     assert focus == from_findings

@@ -30,17 +30,17 @@ def store() -> Iterator[EmbeddedStore]:
 
 
 def rows(store: EmbeddedStore, query: str) -> list[dict[str, str]]:
-    result = store.query(PREFIXES + query)
-    names = [v.value for v in result.variables]  # type: ignore[union-attr]
-    return [{n: (row[n].value if row[n] is not None else None) for n in names}  # type: ignore[index]
+    result = store.select(PREFIXES + query)
+    names = [v.value for v in result.variables]
+    return [{n: (row[n].value if row[n] is not None else "") for n in names}
             for row in result]
 
 
 def named(store: EmbeddedStore, name: str, **params: str) -> list[dict[str, str]]:
     query = Catalogue(ROOT / "queries").get(name)
-    result = store.query(query.bind(params))
-    names = [v.value for v in result.variables]  # type: ignore[union-attr]
-    return [{n: (row[n].value if row[n] is not None else None) for n in names}  # type: ignore[index]
+    result = store.select(query.bind(params))
+    names = [v.value for v in result.variables]
+    return [{n: (row[n].value if row[n] is not None else "") for n in names}
             for row in result]
 
 

@@ -11,6 +11,7 @@ import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
 
 from cbmkg.config import ROOT
 from cbmkg.namespaces import CBM
@@ -36,7 +37,7 @@ def ontology() -> Graph:
     return load(sorted(ONTOLOGY.rglob("*.ttl")))
 
 
-def languages(g: Graph, subject: URIRef, *predicates: URIRef) -> set[str]:
+def languages(g: Graph, subject: Node, *predicates: URIRef) -> set[str]:
     return {o.language for p in predicates for o in g.objects(subject, p)
             if isinstance(o, Literal) and o.language}
 

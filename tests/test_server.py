@@ -72,7 +72,7 @@ def base(served: tuple[GraphStore, CbmkgServer]) -> str:
     return served[1].base
 
 
-def wrapper(base: str, query: str, fmt: str):  # type: ignore[no-untyped-def]
+def wrapper(base: str, query: str, fmt: str):
     from SPARQLWrapper import SPARQLWrapper
 
     w = SPARQLWrapper(base + "/sparql")
@@ -96,7 +96,7 @@ def test_select_in_every_results_format(base: str, fmt: str) -> None:
             rows.append((values["code"], values["date"]))
         assert ns
     elif fmt == "csv":
-        rows = [tuple(r) for r in csv.reader(io.StringIO(body.decode()))][1:]
+        rows = [(r[0], r[1]) for r in csv.reader(io.StringIO(body.decode()))][1:]
     else:
         lines = body.decode().strip().splitlines()[1:]
         rows = [(a.strip('"'), b.split("^^")[0].strip('"')) for a, b in (line.split("\t") for line in lines)]
@@ -118,7 +118,7 @@ def test_rdflib_sparqlstore(base: str) -> None:
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
     remote = Graph(store=SPARQLStore(base + "/sparql"))
-    rows = [(str(r[0]), str(r[1])) for r in remote.query(SELECT)]
+    rows = [(str(r[0]), str(r[1])) for r in remote.query(SELECT)]  # type: ignore[index]  # rdflib types SELECT rows and ASK answers alike
     assert rows == EXPECTED
 
 
@@ -171,7 +171,7 @@ def test_per_request_caches_keep_no_long_queries() -> None:
     short, long_ = "q" * 10, "q" * (SHORT + 1)
     assert [length(short), length(short), length(long_), length(long_)] == [10, 10, SHORT + 1, SHORT + 1]
     assert calls == [short, long_, long_]  # the short one once, the long one every time
-    assert length.__wrapped__ is not None and length.__name__ == "length"  # type: ignore[attr-defined]
+    assert length.__wrapped__ is not None and length.__name__ == "length"  # type: ignore[attr-defined]  # set by functools.wraps, unknown to Callable
 
 
 def test_named_queries_over_http(base: str) -> None:
@@ -239,12 +239,11 @@ def test_service_is_refused_without_any_outbound_connection(base: str) -> None:
 
 def test_load_and_updates_change_nothing(base: str, store: GraphStore) -> None:
     before = store.count()
-    for request in ({"params": {"query": "LOAD <http://127.0.0.1:1/data.ttl>"}},
-                    {"params": {"update": "CLEAR ALL"}},
-                    {"data": {"update": "DROP ALL"}, "method": "post"},
-                    {"params": {"query": "CLEAR ALL"}}):
-        method = request.pop("method", "get")
-        answer = requests.request(method, base + "/sparql", timeout=10, **request)
+    for method, fields in (("get", {"params": {"query": "LOAD <http://127.0.0.1:1/data.ttl>"}}),
+                           ("get", {"params": {"update": "CLEAR ALL"}}),
+                           ("post", {"data": {"update": "DROP ALL"}}),
+                           ("get", {"params": {"query": "CLEAR ALL"}})):
+        answer = requests.request(method, base + "/sparql", timeout=10, **fields)  # type: ignore[arg-type]  # params= or data=
         assert answer.status_code == 400, answer.text
     assert store.count() == before
 
@@ -305,14 +304,14 @@ def test_void_counts_every_named_graph(base: str, store: GraphStore) -> None:
     from rdflib.namespace import VOID
 
     void = Graph().parse(data=requests.get(base + "/.well-known/void", timeout=10).text, format="turtle")
-    subsets = {str(s): int(n) for s in void.objects(None, VOID.subset) for n in void.objects(s, VOID.triples)}
+    subsets = {str(s): int(str(n)) for s in void.objects(None, VOID.subset) for n in void.objects(s, VOID.triples)}
     assert set(subsets) == set(store.graphs())
     assert sum(subsets.values()) == store.count()
     assert (None, VOID.sparqlEndpoint, URIRef(base + "/sparql")) in void
-    classes = {str(c): int(n) for p in void.objects(None, VOID.classPartition)
+    classes = {str(c): int(str(n)) for p in void.objects(None, VOID.classPartition)
                for c in void.objects(p, VOID["class"]) for n in void.objects(p, VOID.entities)}
     assert classes["https://w3id.org/cbmkg/ontology#Reply"] == len(EXPECTED)
-    properties = {str(c): int(n) for p in void.objects(None, VOID.propertyPartition)
+    properties = {str(c): int(str(n)) for p in void.objects(None, VOID.propertyPartition)
                   for c in void.objects(p, VOID.property) for n in void.objects(p, VOID.triples)}
     assert properties["https://w3id.org/cbmkg/ontology#respondent"] == len(EXPECTED)
     (dump,) = void.objects(None, VOID.dataDump)
@@ -455,7 +454,7 @@ def test_graph_store_reads_and_refuses_writes(base: str, store: GraphStore) -> N
     reply = "https://w3id.org/cbmkg/graph/report/A-75-95/zh/reply/QAT"
     got = requests.get(base + "/store", params={"graph": reply}, headers={"Accept": "text/turtle"}, timeout=10)
     assert got.status_code == 200 and got.headers["Content-Type"].startswith("text/turtle")
-    expected = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{reply}> {{ ?s ?p ?o }} }}")
+    expected = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{reply}> {{ ?s ?p ?o }} }}")
     assert len(Graph().parse(data=got.text, format="turtle")) == int(next(iter(expected))["n"].value)
     assert requests.get(base + "/store", params={"graph": "https://w3id.org/cbmkg/graph/nope"},
                         timeout=10).status_code == 404
@@ -556,7 +555,7 @@ def test_gzip_cors_and_size_limits(base: str) -> None:
 def test_fact_page_quotes_its_paragraph_with_the_span_marked(base: str, store: GraphStore) -> None:
     """A legal researcher opening a fact sees the words it was read from, marked in their
     paragraph, and who reported them."""
-    rows = list(store.query("""PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
+    rows = list(store.select("""PREFIX cbm: <https://w3id.org/cbmkg/ontology#>
         PREFIX oa: <http://www.w3.org/ns/oa#>
         SELECT ?fact ?exact ?para WHERE { ?fact cbm:evidence ?span ; cbm:reportedBy ?who .
           ?span oa:hasSource ?para ; oa:hasSelector/oa:exact ?exact . FILTER(CONTAINS(?exact, "525")) }
@@ -587,7 +586,7 @@ def test_openapi_describes_every_other_route(base: str) -> None:
             assert {path.replace("{root}", r) for r in ("id", "graph")} <= described, path
             continue
         assert path.replace("<name>", "{name}") in described, path
-        for method in rule.methods - {"HEAD", "OPTIONS"}:
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             assert method.lower() in document["paths"][path.replace("<name>", "{name}")], (path, method)
 
 

@@ -24,9 +24,9 @@ ex:azerbaijan ex:tanks 525 ; ex:ceiling 220 .
 """
 
 
-def names(store: GraphStore, **kwargs: object) -> set[str]:
-    rows = store.query(f"SELECT ?n WHERE {{ ?s <{EX}name> ?n }}", **kwargs)  # type: ignore[arg-type]
-    return {row["n"].value for row in rows}  # type: ignore[index]
+def names(store: GraphStore, union_default_graph: bool = True) -> set[str]:
+    rows = store.select(f"SELECT ?n WHERE {{ ?s <{EX}name> ?n }}", union_default_graph=union_default_graph)
+    return {row["n"].value for row in rows}
 
 
 def test_load_named_graph_and_query_union(any_store: GraphStore) -> None:
@@ -41,16 +41,16 @@ def test_union_default_graph_keeps_the_named_graphs(any_store: GraphStore) -> No
     sends named-graph-uri too: a protocol dataset without it has no named graphs)."""
     any_store.replace_graph(G1, TTL_1, RdfFormat.TURTLE)
     any_store.replace_graph(G2, TTL_2, RdfFormat.TURTLE)
-    rows = any_store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-    assert {r["g"].value: int(r["n"].value) for r in rows} == {G1: 3, G2: 2}  # type: ignore[index]
+    rows = any_store.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+    assert {r["g"].value: int(r["n"].value) for r in rows} == {G1: 3, G2: 2}
 
 
 def test_default_graph_without_union_is_the_store_default_graph(any_store: GraphStore) -> None:
     any_store.replace_graph(G1, TTL_1, RdfFormat.TURTLE)
     assert names(any_store, union_default_graph=False) == set()
-    rows = any_store.query(f"SELECT ?n WHERE {{ GRAPH <{G1}> {{ ?s <{EX}name> ?n }} }}",
+    rows = any_store.select(f"SELECT ?n WHERE {{ GRAPH <{G1}> {{ ?s <{EX}name> ?n }} }}",
                            union_default_graph=False)
-    assert {r["n"].value for r in rows} == {"Armenia", "亚美尼亚"}  # type: ignore[index]
+    assert {r["n"].value for r in rows} == {"Armenia", "亚美尼亚"}
 
 
 def test_replace_graph_drops_old_content(any_store: GraphStore) -> None:
@@ -73,10 +73,10 @@ def test_drop_graph(any_store: GraphStore) -> None:
 def test_explicit_dataset(any_store: GraphStore) -> None:
     any_store.replace_graph(G1, TTL_1, RdfFormat.TURTLE)
     any_store.replace_graph(G2, TTL_2, RdfFormat.TURTLE)
-    rows = any_store.query(f"SELECT ?s WHERE {{ ?s <{EX}tanks> ?t }}", default_graphs=[G2])
-    assert [r["s"].value for r in rows] == [EX + "azerbaijan"]  # type: ignore[index]
-    rows = any_store.query("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=[G1])
-    assert {r["g"].value for r in rows} == {G1}  # type: ignore[index]
+    rows = any_store.select(f"SELECT ?s WHERE {{ ?s <{EX}tanks> ?t }}", default_graphs=[G2])
+    assert [r["s"].value for r in rows] == [EX + "azerbaijan"]
+    rows = any_store.select("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } }", named_graphs=[G1])
+    assert {r["g"].value for r in rows} == {G1}
 
 
 def test_export_nquads_round_trips(any_store: GraphStore) -> None:
@@ -118,7 +118,7 @@ def test_failed_build_leaves_previous_data(any_store: GraphStore) -> None:
 
 def test_malformed_query_names_the_problem(any_store: GraphStore) -> None:
     with pytest.raises(QuerySyntaxError) as info:
-        any_store.query("SELECT ?x WHERE { ?x ?y }")
+        any_store.select("SELECT ?x WHERE { ?x ?y }")
     assert "SPARQL" in str(info.value) or "rejected" in str(info.value)
 
 
@@ -131,10 +131,10 @@ def test_update(any_store: GraphStore) -> None:
 
 def test_construct_answers_are_graphs(any_store: GraphStore) -> None:
     any_store.replace_graph(G2, TTL_2, RdfFormat.TURTLE)
-    triples = list(any_store.query(f"CONSTRUCT {{ ?s <{EX}over> true }} WHERE {{ ?s <{EX}tanks> ?t ;"
+    triples = list(any_store.construct(f"CONSTRUCT {{ ?s <{EX}over> true }} WHERE {{ ?s <{EX}tanks> ?t ;"
                                    f" <{EX}ceiling> ?c FILTER(?t > ?c) }}"))
-    assert [t.subject.value for t in triples] == [EX + "azerbaijan"]  # type: ignore[union-attr]
-    assert bool(any_store.query(f"ASK {{ ?s <{EX}tanks> 525 }}"))
+    assert [t.subject.value for t in triples] == [EX + "azerbaijan"]
+    assert any_store.ask(f"ASK {{ ?s <{EX}tanks> 525 }}")
 
 
 def test_default_graph_triples_are_refused(any_store: GraphStore) -> None:

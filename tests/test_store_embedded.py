@@ -17,8 +17,8 @@ TTL = '<http://example.org/a> <http://example.org/p> "{}" .'
 
 
 def value(store: EmbeddedStore) -> str:
-    rows = list(store.query("SELECT ?o WHERE { ?s ?p ?o }"))
-    return ",".join(sorted(r["o"].value for r in rows))  # type: ignore[index]
+    rows = list(store.select("SELECT ?o WHERE { ?s ?p ?o }"))
+    return ",".join(sorted(r["o"].value for r in rows))
 
 
 def test_missing_store_is_reported(tmp_path: Path) -> None:

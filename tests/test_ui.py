@@ -59,7 +59,7 @@ def browser() -> Iterator[object]:
         chromium.close()
 
 
-def test_query_page_runs_a_named_query(site: tuple[str, EmbeddedStore], browser) -> None:  # type: ignore[no-untyped-def]
+def test_query_page_runs_a_named_query(site: tuple[str, EmbeddedStore], browser) -> None:
     base, store = site
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     hosts: set[str] = set()
@@ -74,7 +74,7 @@ def test_query_page_runs_a_named_query(site: tuple[str, EmbeddedStore], browser)
     cells = page.locator(".tabPanel.active .yasr table.dataTable tbody tr").all_inner_texts()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "ui-replies.png"), full_page=True)
-    expected = {row["respondent"].value for row in store.query(
+    expected = {row["respondent"].value for row in store.select(
         "PREFIX cbm: <https://w3id.org/cbmkg/ontology#> SELECT ?respondent WHERE { "
         "?r a cbm:Reply ; cbm:respondent/cbm:code ?respondent }")}
     shown = " ".join(cells)
@@ -85,7 +85,7 @@ def test_query_page_runs_a_named_query(site: tuple[str, EmbeddedStore], browser)
     page.close()
 
 
-def test_permalink_opens_its_query(site: tuple[str, EmbeddedStore], browser) -> None:  # type: ignore[no-untyped-def]
+def test_permalink_opens_its_query(site: tuple[str, EmbeddedStore], browser) -> None:
     base, _ = site
     query = "SELECT (COUNT(*) AS ?replies) WHERE { ?r a <https://w3id.org/cbmkg/ontology#Reply> }"
     page = browser.new_page()
@@ -96,7 +96,7 @@ def test_permalink_opens_its_query(site: tuple[str, EmbeddedStore], browser) -> 
     page.close()
 
 
-def test_named_queries_page(site: tuple[str, EmbeddedStore], browser) -> None:  # type: ignore[no-untyped-def]
+def test_named_queries_page(site: tuple[str, EmbeddedStore], browser) -> None:
     base, _ = site
     page = browser.new_page()
     page.goto(base + "/ui/queries")

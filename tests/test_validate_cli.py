@@ -26,7 +26,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-def run(env: dict[str, str], *args: str):  # type: ignore[no-untyped-def]
+def run(env: dict[str, str], *args: str):
     return CliRunner().invoke(cli, ["validate", *args], env=env)
 
 

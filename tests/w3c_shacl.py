@@ -14,9 +14,10 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from cbmkg.config import ROOT
 from cbmkg.namespaces import SH
@@ -33,7 +34,7 @@ class Case:
     data: Path
     shapes: Path
     expected: Graph
-    result: object  # the expected report node, or sht:Failure
+    result: Node  # the expected report node, or sht:Failure
 
 
 def _load(path: Path) -> Graph:
@@ -52,16 +53,23 @@ def cases(manifest: Path) -> list[Case]:
             action = g.value(entry, URIRef(MF + "action"))
             data = Path(str(g.value(action, URIRef(SHT + "dataGraph"))).removeprefix("file://"))
             shapes = Path(str(g.value(action, URIRef(SHT + "shapesGraph"))).removeprefix("file://"))
+            result = g.value(entry, URIRef(MF + "result"))
+            assert result is not None, f"{entry}: no mf:result"
             found.append(Case(f"{manifest.parent.name}/{str(entry).rsplit('/', 1)[-1]}", data,
-                              shapes, g, g.value(entry, URIRef(MF + "result"))))
+                              shapes, g, result))
     return found
 
 
-def _term(g: Graph, node: object) -> str:
+def _boolean(node: Node | None) -> bool | None:
+    """An xsd:boolean literal's value (None when there is none)."""
+    return node.toPython() if isinstance(node, Literal) else None
+
+
+def _term(g: Graph, node: Node | None) -> str:
     return "_:b" if isinstance(node, BNode) or node is None and False else str(node)
 
 
-def _keys(g: Graph, report: object) -> Counter[tuple[str, ...]]:
+def _keys(g: Graph, report: Node | None) -> Counter[tuple[str, ...]]:
     keys: Counter[tuple[str, ...]] = Counter()
     for result in g.objects(report, SH.result):
         key = tuple(_term(g, g.value(result, p)) for p in (
@@ -82,8 +90,8 @@ def run_case(case: Case, engine: str) -> bool:
         return False
     report = outcome.report
     actual = next(report.subjects(RDF.type, SH.ValidationReport), None)
-    expected_conforms = case.expected.value(case.result, SH.conforms).toPython()  # type: ignore[union-attr]
-    actual_conforms = report.value(actual, SH.conforms).toPython()  # type: ignore[union-attr]
+    expected_conforms = _boolean(case.expected.value(case.result, SH.conforms))
+    actual_conforms = _boolean(report.value(actual, SH.conforms))
     if expected_conforms != actual_conforms and not (expected_conforms is False and outcome.results):
         return False
     return _keys(case.expected, case.result) == _keys(report, actual)

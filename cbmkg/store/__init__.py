@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..config import Config
-from .base import Build, GraphStore, QueryResult, TripleList
+from .base import Build, GraphStore, QueryResult, TripleList, Triples
 from .embedded import EmbeddedStore
 from .remote import RemoteStore
 
 __all__ = ["Build", "EmbeddedStore", "GraphStore", "QueryResult", "RemoteStore", "TripleList",
-           "open_store"]
+           "Triples", "open_store"]
 
 
 def open_store(config: Config, *, create: bool = False) -> GraphStore:

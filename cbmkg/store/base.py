@@ -3,7 +3,10 @@
 Two backends implement it: :class:`~cbmkg.store.embedded.EmbeddedStore` (Oxigraph in
 this process, on disk or in memory) and :class:`~cbmkg.store.remote.RemoteStore` (any
 SPARQL 1.1 Query + Update server). Query answers are pyoxigraph result objects on both,
-so callers serialise them the same way.
+so callers serialise them the same way: :meth:`GraphStore.query` gives whatever the query's
+form gives (the endpoint serialises it as it comes); :meth:`GraphStore.select`,
+:meth:`GraphStore.ask` and :meth:`GraphStore.construct` give one form each, typed, for
+code that knows which form it asked for.
 
 Writes go through a :class:`Build`: graphs are staged out of sight and published in one
 step by :meth:`Build.commit`, so readers see either the old dataset or the new one, never a
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from pyoxigraph import (
+    Quad,
     QueryBoolean,
     QuerySolutions,
     QueryTriples,
@@ -28,6 +32,8 @@ from pyoxigraph import (
     Triple,
     serialize,
 )
+
+from ..errors import QuerySyntaxError
 
 RdfInput = bytes | str | Path
 
@@ -53,11 +59,14 @@ class TripleList:
         return len(self._triples)
 
     def serialize(self, output: BinaryIO | None = None, format: RdfFormat = RdfFormat.N_TRIPLES,
-                  **kwargs: object) -> bytes | None:
-        return serialize(self._triples, output, format, **kwargs)  # type: ignore[arg-type]
+                  prefixes: dict[str, str] | None = None) -> bytes | None:
+        return serialize(self._triples, output, format, prefixes=prefixes)
 
 
-QueryResult = QuerySolutions | QueryBoolean | QueryTriples | TripleList
+#: the triples of a CONSTRUCT or DESCRIBE answer: streamed (embedded) or held (remote)
+Triples = QueryTriples | TripleList
+#: what a query of any form gives
+QueryResult = QuerySolutions | QueryBoolean | Triples
 
 
 class Build(ABC):
@@ -113,6 +122,36 @@ class GraphStore(ABC):
         Raises :class:`~cbmkg.errors.QuerySyntaxError` with the parser's message.
         """
 
+    def select(self, sparql: str, *, union_default_graph: bool = True,
+               default_graphs: Sequence[str] | None = None, named_graphs: Sequence[str] | None = None,
+               base_iri: str | None = None) -> QuerySolutions:
+        """The solutions of a SELECT query (the keywords are those of :meth:`query`)."""
+        result = self.query(sparql, union_default_graph=union_default_graph, default_graphs=default_graphs,
+                            named_graphs=named_graphs, base_iri=base_iri)
+        if not isinstance(result, QuerySolutions):
+            raise QuerySyntaxError(f"expected a SELECT query, got {_form(result)}")
+        return result
+
+    def ask(self, sparql: str, *, union_default_graph: bool = True,
+            default_graphs: Sequence[str] | None = None, named_graphs: Sequence[str] | None = None,
+            base_iri: str | None = None) -> bool:
+        """The answer of an ASK query."""
+        result = self.query(sparql, union_default_graph=union_default_graph, default_graphs=default_graphs,
+                            named_graphs=named_graphs, base_iri=base_iri)
+        if not isinstance(result, QueryBoolean):
+            raise QuerySyntaxError(f"expected an ASK query, got {_form(result)}")
+        return bool(result)
+
+    def construct(self, sparql: str, *, union_default_graph: bool = True,
+                  default_graphs: Sequence[str] | None = None, named_graphs: Sequence[str] | None = None,
+                  base_iri: str | None = None) -> Triples:
+        """The triples of a CONSTRUCT or DESCRIBE query."""
+        result = self.query(sparql, union_default_graph=union_default_graph, default_graphs=default_graphs,
+                            named_graphs=named_graphs, base_iri=base_iri)
+        if isinstance(result, QuerySolutions | QueryBoolean):
+            raise QuerySyntaxError(f"expected a CONSTRUCT or DESCRIBE query, got {_form(result)}")
+        return result
+
     @abstractmethod
     def update(self, sparql: str) -> None:
         """Run a SPARQL 1.1 Update (one transaction)."""
@@ -148,9 +187,9 @@ class GraphStore(ABC):
 
     def count(self) -> int:
         """Number of quads in the named graphs."""
-        result = self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-                            union_default_graph=False)
-        return int(next(iter(result))["n"].value)  # type: ignore[index,union-attr]
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+                           union_default_graph=False)
+        return int(next(rows)["n"].value)
 
     def export_bytes(self, format: RdfFormat = RdfFormat.N_QUADS) -> bytes:
         buf = io.BytesIO()
@@ -165,6 +204,23 @@ class GraphStore(ABC):
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _form(result: QueryResult) -> str:
+    if isinstance(result, QuerySolutions):
+        return "solutions (a SELECT query)"
+    if isinstance(result, QueryBoolean):
+        return "a boolean (an ASK query)"
+    return "triples (a CONSTRUCT or DESCRIBE query)"
+
+
+def serialized(items: Iterable[Triple] | Iterable[Quad], format: RdfFormat,
+               prefixes: dict[str, str] | None = None) -> bytes:
+    """Triples or quads written by pyoxigraph into bytes (its ``serialize`` without an
+    output gives them, typed as optional)."""
+    buffer = io.BytesIO()
+    serialize(items, buffer, format, prefixes=prefixes)
+    return buffer.getvalue()
 
 
 def read_input(data: RdfInput) -> bytes:

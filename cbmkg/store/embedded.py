@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from pyoxigraph import DefaultGraph, NamedNode, RdfFormat, Store, parse
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, RdfFormat, Store, parse
 
 from ..errors import QuerySyntaxError, StoreError, StoreNotFound
 from .base import Build, GraphStore, QueryResult, RdfInput, read_input
@@ -43,15 +43,15 @@ PRUNE_GRACE = 120.0  # seconds a replaced generation stays for readers still on 
 
 def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[str] | None,
                named_graphs: Sequence[str] | None, base_iri: str | None = None) -> QueryResult:
-    kwargs: dict[str, object] = {"base_iri": base_iri} if base_iri else {}
+    default: list[NamedNode | BlankNode | DefaultGraph] | None = None
     if default_graphs is not None:
-        kwargs["default_graph"] = [NamedNode(g) for g in default_graphs] or DefaultGraph()
-    elif union:
-        kwargs["use_default_graph_as_union"] = True
+        default = [NamedNode(g) for g in default_graphs] or [DefaultGraph()]
+    named: list[NamedNode | BlankNode] | None = None
     if named_graphs is not None:
-        kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
+        named = [NamedNode(g) for g in named_graphs]
     try:
-        return store.query(sparql, **kwargs)  # type: ignore[arg-type]
+        return store.query(sparql, base_iri=base_iri or None, default_graph=default, named_graphs=named,
+                           use_default_graph_as_union=default is None and union)
     except SyntaxError as e:
         raise QuerySyntaxError(f"malformed SPARQL query: {e}") from None
     except ValueError as e:
@@ -165,8 +165,9 @@ class EmbeddedStore(GraphStore):
             _run_update(self._store, sparql)
             self._changes += 1
             return
-        build = self.begin()
+        build = _DiskBuild(self, replace_all=False)
         try:
+            assert build.writer is not None
             _run_update(build.writer, sparql)
         except BaseException:
             build.abort()
@@ -215,10 +216,10 @@ def _refuse_default_graph(store: Store) -> None:
 
 def _graphs_in(data: RdfInput, format: RdfFormat) -> set[str]:
     """Graph names a dataset serialisation writes to."""
-    source = {"path": str(data)} if isinstance(data, Path) else {"input": read_input(data)}
     try:
-        return {q.graph_name.value for q in parse(format=format, **source)  # type: ignore[arg-type]
-                if isinstance(q.graph_name, NamedNode)}
+        quads = parse(path=str(data), format=format) if isinstance(data, Path) \
+            else parse(read_input(data), format=format)
+        return {q.graph_name.value for q in quads if isinstance(q.graph_name, NamedNode)}
     except SyntaxError as e:
         raise StoreError(f"cannot load dataset: {e}") from None
 
@@ -285,9 +286,9 @@ class _DiskBuild(Build):
         # have published one since this owner last looked, and its data must not be lost
         base = _active(self.home)
         self.fresh = replace_all or base is None
-        if not self.fresh:
+        if base is not None and not replace_all:
             # A RocksDB checkpoint: hard links, so starting from the current data is cheap.
-            Store.read_only(str(self.home / base)).backup(str(self.path))  # type: ignore[operator]
+            Store.read_only(str(self.home / base)).backup(str(self.path))
         self.writer: Store | None = Store(str(self.path))
         self._done = False
 

@@ -28,14 +28,16 @@ from pyoxigraph import (
     NamedNode,
     Quad,
     QueryResultsFormat,
+    QuerySolutions,
     RdfFormat,
+    Triple,
     parse,
     parse_query_results,
     serialize,
 )
 
 from ..errors import EndpointError, QuerySyntaxError, StoreError
-from .base import RELATIVE_IRI, Build, GraphStore, QueryResult, RdfInput, TripleList, read_input
+from .base import RELATIVE_IRI, Build, GraphStore, QueryResult, RdfInput, TripleList, read_input, serialized
 
 STAGING = "urn:cbmkg:staging:"
 RESULTS_JSON = "application/sparql-results+json"
@@ -63,7 +65,7 @@ class RemoteStore(GraphStore):
     # -- HTTP ------------------------------------------------------------------------------
     def _post(self, url: str, what: str, **kwargs: object) -> requests.Response:
         try:
-            response = self.session.post(url, timeout=self.timeout, **kwargs)  # type: ignore[arg-type]
+            response = self.session.post(url, timeout=self.timeout, **kwargs)  # type: ignore[arg-type]  # requests' keywords
         except requests.RequestException as e:
             raise EndpointError(f"cannot reach SPARQL endpoint {url}: {_short(e)}") from None
         if response.status_code >= 400:
@@ -97,10 +99,14 @@ class RemoteStore(GraphStore):
         response = self._post(self.query_url, "query", data=form, headers={"Accept": ACCEPT})
         return _parse_answer(response)
 
-    def _query_plain(self, sparql: str) -> QueryResult:
+    def _select_plain(self, sparql: str) -> QuerySolutions:
+        """A SELECT on the server's own dataset (no union asked for)."""
         response = self._post(self.query_url, "query", data={"query": sparql},
                               headers={"Accept": ACCEPT})
-        return _parse_answer(response)
+        result = _parse_answer(response)
+        if not isinstance(result, QuerySolutions):
+            raise EndpointError(f"{self.query_url} answered a SELECT query with something else")
+        return result
 
     def graphs(self) -> list[str]:
         cached = self._graph_cache
@@ -111,21 +117,21 @@ class RemoteStore(GraphStore):
         return names
 
     def _all_graphs(self) -> set[str]:
-        result = self._query_plain("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
-        return {row["g"].value for row in result}  # type: ignore[index,union-attr]
+        result = self._select_plain("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
+        return {row["g"].value for row in result}
 
     def export(self, output: BinaryIO, format: RdfFormat = RdfFormat.N_QUADS) -> None:
-        result = self._query_plain(
+        result = self._select_plain(
             "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g")
-        quads = (Quad(r["s"], r["p"], r["o"], r["g"]) for r in result  # type: ignore[index]
-                 if not r["g"].value.startswith(STAGING))  # type: ignore[index,union-attr]
+        quads = (Quad(r["s"], r["p"], r["o"], r["g"]) for r in result
+                 if not r["g"].value.startswith(STAGING))
         serialize(quads, output, format)
 
     def count(self) -> int:
-        result = self._query_plain(
+        result = self._select_plain(
             "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
             f'FILTER(!STRSTARTS(STR(?g), "{STAGING}")) }}')
-        return int(next(iter(result))["n"].value)  # type: ignore[index,union-attr,arg-type]
+        return int(next(result)["n"].value)
 
     # -- writing ---------------------------------------------------------------------------
     def update(self, sparql: str) -> None:
@@ -146,13 +152,14 @@ class RemoteStore(GraphStore):
         except SyntaxError as e:
             raise StoreError(f"cannot load graph {graph}: {e}") from None
         for start in range(0, len(triples), INSERT_BATCH):
-            body = serialize(triples[start:start + INSERT_BATCH], format=RdfFormat.N_TRIPLES)
+            body = serialized(triples[start:start + INSERT_BATCH], RdfFormat.N_TRIPLES)
             self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
 
     def _post_gsp(self, graph: str, data: bytes, format: RdfFormat) -> None:
+        assert self.gsp_url is not None
         try:
             response = self.session.put(
-                self.gsp_url, params={"graph": graph}, data=data,  # type: ignore[arg-type]
+                self.gsp_url, params={"graph": graph}, data=data,
                 headers={"Content-Type": format.media_type}, timeout=self.timeout)
         except requests.RequestException as e:
             raise EndpointError(f"cannot reach graph store {self.gsp_url}: {_short(e)}") from None
@@ -184,7 +191,7 @@ class _RemoteBuild(Build):
         self.owner.upload(self._stage(graph), read_input(data), format)
 
     def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
-        by_graph: dict[str, list[object]] = {}
+        by_graph: dict[str, list[Triple]] = {}
         try:
             for quad in parse(read_input(data), format=format):
                 if not isinstance(quad.graph_name, NamedNode):
@@ -194,7 +201,7 @@ class _RemoteBuild(Build):
         except SyntaxError as e:
             raise StoreError(f"cannot load dataset: {e}") from None
         for graph, triples in by_graph.items():
-            body = serialize(triples, format=RdfFormat.N_TRIPLES)  # type: ignore[arg-type]
+            body = serialized(triples, RdfFormat.N_TRIPLES)
             self.owner.upload(self._stage(graph), body, RdfFormat.N_TRIPLES)
 
     def commit(self) -> None:
@@ -225,7 +232,7 @@ def _parse_answer(response: requests.Response) -> QueryResult:
         rdf_format = RdfFormat.from_media_type(media) if media else None
         if rdf_format is None:
             raise EndpointError(f"the endpoint answered with unknown media type {media!r}")
-        return TripleList(parse(response.content, format=rdf_format))  # type: ignore[arg-type]
+        return TripleList(q.triple for q in parse(response.content, format=rdf_format))
     except SyntaxError as e:
         raise EndpointError(f"the endpoint's answer does not parse: {e}") from None
 

@@ -143,7 +143,7 @@ class FactFinder:
                        (self.respondent, "InspectedRole") in e.participants for e in events)
         if not received:
             return []
-        out = []
+        out: list[Relation] = []
         for m in mentions:
             if m.kind == "instrument" and m.target and not any(
                     r.party == self.respondent and r.instrument == m.target for r in known + out):
@@ -170,21 +170,21 @@ class FactFinder:
         anaphora = ANAPHORA_ZH if self.lex.lang == "zh" else ANAPHORA_EN
         resolved: list[Mention] = []
         taken = [(m.start, m.end) for m in found]
-        extra = []
-        for m in anaphora.finditer(text):
-            if any(s <= m.start() < e for s, e in taken):
+        extra: list[Mention] = []
+        for pronoun in anaphora.finditer(text):
+            if any(s <= pronoun.start() < e for s, e in taken):
                 continue
-            extra.append(Mention(m.start(), m.end(), m.group(), "instrument", None))
-        for m in sorted(found + extra, key=lambda m: m.start):
-            if m.target is None and m.kind == "instrument":
-                target = self._antecedent(m.text)
+            extra.append(Mention(pronoun.start(), pronoun.end(), pronoun.group(), "instrument", None))
+        for mention in sorted(found + extra, key=lambda m: m.start):
+            if mention.target is None and mention.kind == "instrument":
+                target = self._antecedent(mention.text)
                 if target is not None:
-                    m = Mention(m.start, m.end, m.text, "instrument", target)
-                elif m in extra:
+                    mention = Mention(mention.start, mention.end, mention.text, "instrument", target)
+                elif mention in extra:
                     continue  # a pronoun with nothing before it: not a mention
-            if m.kind == "instrument" and m.target is not None:
-                self.last_instrument = m.target
-            resolved.append(m)
+            if mention.kind == "instrument" and mention.target is not None:
+                self.last_instrument = mention.target
+            resolved.append(mention)
         return resolved
 
     def _antecedent(self, text: str) -> URIRef | None:
@@ -193,7 +193,8 @@ class FactFinder:
             return None
         zh, en = HEAD_NOUNS[noun]
         if en == "Constitution":  # a reply's Constitution is its own state's
-            own = [i for i in self.gaz.adopted.get(self.respondent, [])  # type: ignore[arg-type]
+            adopted = self.gaz.adopted.get(self.respondent, []) if self.respondent is not None else []
+            own = [i for i in adopted
                    if zh in self.gaz.label(i, "zh") or en in self.gaz.label(i, "en")]
             return own[0] if len(own) == 1 else None
         if self.last_instrument is None:
@@ -253,7 +254,8 @@ class FactFinder:
                 own = [q for q in own if q.kind != "EventCount"]  # "two exercises": the count of all
             if not own_spans and self._inherited is not None:
                 own_spans = [self._inherited]
-            for span in own_spans if several else own_spans[:1] or [None]:
+            chosen: list[TimeSpan | None] = list(own_spans if several else own_spans[:1]) or [None]
+            for span in chosen:
                 events.append(Event(
                     kind=kind, sentence=(offset, offset + len(sentence)),
                     trigger=(offset + s, offset + e), span=span, agents=agents,
@@ -349,10 +351,10 @@ class FactFinder:
                 if party is None:
                     continue
                 for target in targets:
-                    if not any(r.party == party and r.instrument == target.target and r.kind == kind
-                               for r in found):
-                        found.append(Relation(party, kind, target.target,  # type: ignore[arg-type]
-                                              (offset, offset + len(sentence))))
+                    instrument = target.target
+                    if instrument is not None and not any(
+                            r.party == party and r.instrument == instrument and r.kind == kind for r in found):
+                        found.append(Relation(party, kind, instrument, (offset, offset + len(sentence))))
         return _strongest(found)
 
     def _relation_targets(self, kind: str, start: int, end: int, instruments: list[Mention],
@@ -388,7 +390,7 @@ class FactFinder:
             if self.lex.members_of.match(text[m.end - offset:]):
                 continue  # "EU member States": the members, not the organisation
             parties.append(m)
-        states = [m for m in parties if self.gaz.is_state(m.target)]  # type: ignore[arg-type]
+        states = [m for m in parties if m.target is not None and self.gaz.is_state(m.target)]
         if states:
             return states[-1].target
         if parties and not any(p.target == self.respondent for p in parties):
@@ -421,7 +423,7 @@ class FactFinder:
                 linked.append(first + i)
         accusation = bool(self.lex.non_compliance.search(sentence)) or any(
             events[i - first].non_compliance for i in linked)
-        accused = [m.target for m in states if self.gaz.is_state(m.target)]  # type: ignore[arg-type]
+        accused = [m.target for m in states if m.target is not None and self.gaz.is_state(m.target)]
         if accusation and not subjects and accused:
             subjects = accused[:1]
         if not subjects and accused and self.lex.reported_view.search(sentence):

@@ -48,16 +48,16 @@ class Gazetteer:
         self.entries: dict[URIRef, Entry] = {}
         self.names: dict[str, URIRef] = {}
         self.numbers: dict[str, URIRef] = {}  # normalised resolution numbers and symbols
-        self.states = {URIRef(s) for s in graph.subjects(RDF.type, CBM.State)}
+        self.states = {URIRef(str(s)) for s in graph.subjects(RDF.type, CBM.State)}
         #: actor -> instruments it adopted (a reply's "our Constitution" is its own)
         self.adopted: dict[URIRef, list[URIRef]] = {}
         for instrument, actor in graph.subject_objects(CBM.adoptedBy):
-            self.adopted.setdefault(URIRef(actor), []).append(URIRef(instrument))
+            self.adopted.setdefault(URIRef(str(actor)), []).append(URIRef(str(instrument)))
         instrument_classes = set(graph.transitive_subjects(RDFS.subClassOf, CBM.Instrument))
         for cls, kind in [(c, "party") for c in ACTOR_CLASSES] + \
                          [(c, "instrument") for c in instrument_classes]:
             for subject in graph.subjects(RDF.type, cls):
-                self._add(graph, URIRef(subject), kind)
+                self._add(graph, URIRef(str(subject)), kind)
         self._pattern = self._compile()
         self._squeezed: dict[str, URIRef] = {}
         for name, target in self.names.items():

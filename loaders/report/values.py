@@ -269,7 +269,7 @@ def _en_quantities(text: str) -> list[Quantity]:
                 if pattern.match(noun):
                     unit, kind = u, k
                     break
-        if unit is None:
+        if unit is None or kind is None:
             continue
         category = _category(noun) if kind == "EquipmentCount" else None
         limit_match = _LIMIT_EN.match(text[m.end():])

@@ -33,10 +33,11 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
 
     # imported here, not at the top: `cbmkg serve` imports this package in gunicorn's master
     # before it sets PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads on import
-    from . import graph_store, manners, named, pages, sparql, ui, validate
+    from . import errors, graph_store, manners, named, pages, sparql, ui, validate
     from .fastpath import FastSparql
     from .workers import runner_for
 
+    errors.install(app)
     manners.install(app)
     app.extensions["cbmkg.runner"] = runner_for(
         app.extensions["cbmkg.store"], config.worker_copy_limit,

@@ -12,6 +12,7 @@ import functools
 from dataclasses import dataclass, field
 
 from pyoxigraph import (
+    NamedNode,
     QueryBoolean,
     QueryResultsFormat,
     QuerySolutions,
@@ -75,6 +76,25 @@ class Answer:
     @classmethod
     def text(cls, status: int, message: str) -> Answer:
         return cls(status, (message.rstrip() + "\n").encode())
+
+
+def bad_iri(text: str) -> str | None:
+    """Why ``text`` is not an absolute IRI (a message), or None when it is one."""
+    try:
+        NamedNode(text)
+    except ValueError as e:
+        return f"not an absolute IRI: {text!r} ({e})"
+    return None
+
+
+def dataset_refusal(default_graphs: list[str] | None, named_graphs: list[str] | None) -> str | None:
+    """Why the protocol's dataset parameters cannot be used (a message), or None."""
+    for name, iris in (("default-graph-uri", default_graphs), ("named-graph-uri", named_graphs)):
+        for iri in iris or ():
+            problem = bad_iri(iri)
+            if problem:
+                return f"{name}: {problem}"
+    return None
 
 
 @functools.lru_cache(maxsize=256)  # clients send the same few Accept headers again and again

@@ -20,7 +20,8 @@ from urllib.parse import parse_qs
 from flask import Flask
 from werkzeug.http import http_date
 
-from .answers import Job
+from .answers import Job, dataset_refusal
+from .errors import envelope, hidden_folders
 from .manners import EXPOSED, cached_if_short, etag_of, gzipped, log_query
 from .safety import refused_services
 
@@ -45,7 +46,8 @@ class FastSparql:
         if len(queries) != 1 or not params.keys() <= KNOWN or len(params.get("format", [])) > 1:
             return self.flask(environ, start_response)
         config = self.app.config["CBMKG"]
-        if _refused(queries[0], config.service_allowlist):
+        if _refused(queries[0], config.service_allowlist) or \
+                dataset_refusal(params.get("default-graph-uri"), params.get("named-graph-uri")):
             return self.flask(environ, start_response)  # Flask writes the refusal
         return self._answer(environ, start_response, params, method)
 
@@ -67,7 +69,12 @@ class FastSparql:
         answer = self.app.extensions["cbmkg.runner"].run(job, config.query_timeout,
                                                           environ.get("gunicorn.socket"))
         body = answer.body
-        headers = [("Content-Type", f"{answer.media}; charset=utf-8"), *answer.headers.items(),
+        media = f"{answer.media}; charset=utf-8"
+        if answer.status != 200:  # a refusal or failure: the envelope the client accepts
+            media, body = envelope(answer.status, body.decode("utf-8", "replace"), environ.get("HTTP_ACCEPT"),
+                                   hidden_folders(config))
+            answer.headers["Vary"] = "Accept"
+        headers = [("Content-Type", media), *answer.headers.items(),
                    ("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", EXPOSED)]
         if answer.status == 200:
             headers.append(("Vary", "Accept, Accept-Encoding"))

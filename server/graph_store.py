@@ -19,9 +19,10 @@ from pyoxigraph import RdfFormat, Triple, parse, serialize
 from cbmkg.errors import CbmkgError, QuerySyntaxError
 from cbmkg.store.base import RELATIVE_IRI, serialized
 
-from .answers import GRAPHS, Job
+from .answers import GRAPHS, Job, bad_iri
+from .errors import refuse
 from .safety import refused_loads
-from .sparql import _store, _text, run_job
+from .sparql import _store, run_job
 
 blueprint = Blueprint("graph_store", __name__)
 DATASET = {"application/n-quads": RdfFormat.N_QUADS, "application/trig": RdfFormat.TRIG}
@@ -32,11 +33,11 @@ def _refuse_write() -> Response | None:
     """None when the request may write; else the answer that says why not."""
     token = current_app.config["CBMKG"].update_token
     if not token:
-        return _text(403, "this server is read-only (set update_token to switch on updates "
+        return refuse(403, "this server is read-only (set update_token to switch on updates "
                           "and Graph Store writes)")
     given = request.headers.get("Authorization", "")
     if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
-        response = _text(401, "a write needs the header Authorization: Bearer <update_token>")
+        response = refuse(401, "a write needs the header Authorization: Bearer <update_token>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="cbmkg"'
         return response
     return None
@@ -47,11 +48,12 @@ def _target() -> tuple[str | None, Response | None]:
     graphs = request.args.getlist("graph")
     default = "default" in request.args
     if len(graphs) > 1 or (graphs and default):
-        return None, _text(400, "name one graph: ?graph=IRI or ?default")
+        return None, refuse(400, "name one graph: ?graph=IRI or ?default")
     if graphs:
         iri = graphs[0]
-        if not iri.startswith(("http://", "https://", "urn:")) or any(c in iri for c in "<> \"{}"):
-            return None, _text(400, f"not an absolute IRI: {iri!r}")
+        problem = bad_iri(iri)
+        if problem:
+            return None, refuse(400, f"graph: {problem}")
         return iri, None
     return ("" if default else None), None
 
@@ -67,14 +69,14 @@ def graph_store() -> Response:
     if refusal is not None:
         return refusal
     if graph is None or graph == "":
-        return _text(400, "writes name one named graph (?graph=IRI); the default graph here is "
+        return refuse(400, "writes name one named graph (?graph=IRI); the default graph here is "
                           "the union of all graphs and cannot be written")
     store = _store()
     exists = graph in store.graphs()
     try:
         if request.method == "DELETE":
             if not exists:
-                return _text(404, f"no graph <{graph}>")
+                return refuse(404, f"no graph <{graph}>")
             store.drop_graph(graph)
             return Response(status=204)
         data = _payload()
@@ -86,7 +88,7 @@ def graph_store() -> Response:
             data = serialized(old, RdfFormat.N_TRIPLES) + data
         store.replace_graph(graph, data, RdfFormat.N_TRIPLES)
     except CbmkgError as e:
-        return _text(500, str(e))
+        return refuse(500, str(e))
     return Response(status=204 if exists else 201)
 
 
@@ -103,20 +105,20 @@ def read_triples(formats: dict[str, RdfFormat]) -> list[Triple] | Response:
     graphs are dropped), or the 415/400 answer naming what is wrong and where."""
     media = (request.mimetype or "").lower()
     if media not in formats:
-        return _text(415, f"send RDF as one of {', '.join(formats)}, not {media!r}")
+        return refuse(415, f"send RDF as one of {', '.join(formats)}, not {media!r}")
     try:
         # pyoxigraph's JSON-LD reader loads no remote @context: nothing is fetched
         return [q.triple for q in parse(request.get_data(), format=formats[media],
                                         base_iri=request.base_url)]
     except SyntaxError as e:
-        return _text(400, f"the {media} body does not parse: {e}")
+        return refuse(400, f"the {media} body does not parse: {e}")
 
 
 def _read(graph: str | None) -> Response:
     if graph is None:
         return _dataset()
     if graph and graph not in _store().graphs():
-        return _text(404, f"no graph <{graph}>")
+        return refuse(404, f"no graph <{graph}>")
     where = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
     return run_job(Job(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {where} }}"))
 
@@ -143,27 +145,27 @@ def update() -> Response:
     media = (request.mimetype or "").lower()
     charset = (request.mimetype_params.get("charset") or "utf-8").lower()
     if charset not in ("utf-8", "utf8"):
-        return _text(400, f"the update must be UTF-8, not {charset}")
+        return refuse(400, f"the update must be UTF-8, not {charset}")
     if media == "application/sparql-update":
         try:
             text = request.get_data().decode("utf-8")
         except UnicodeDecodeError:
-            return _text(400, "the update is not UTF-8")
+            return refuse(400, "the update is not UTF-8")
         args = request.args
     elif media == "application/x-www-form-urlencoded":
         if "query" in request.form:
-            return _text(400, "this endpoint runs updates; send queries to /sparql")
+            return refuse(400, "this endpoint runs updates; send queries to /sparql")
         updates = request.form.getlist("update")
         if len(updates) != 1:
-            return _text(400, "give one update parameter")
+            return refuse(400, "give one update parameter")
         text, args = updates[0], request.form
     else:
-        return _text(415, f"POST an update as application/sparql-update or as a form, not {media!r}")
+        return refuse(415, f"POST an update as application/sparql-update or as a form, not {media!r}")
     if not text.strip():
-        return _text(400, "no update: POST update=… or an application/sparql-update body")
+        return refuse(400, "no update: POST update=… or an application/sparql-update body")
     refusal_text = refused_loads(text, tuple(current_app.config["CBMKG"].service_allowlist.split()))
     if refusal_text:
-        return _text(403, refusal_text)
+        return refuse(403, refusal_text)
     store = _store()
     try:
         text = with_dataset(text, args.getlist("using-graph-uri"), args.getlist("using-named-graph-uri"),
@@ -172,9 +174,9 @@ def update() -> Response:
             text = f"BASE <{request.base_url}>\n{text}"
         store.update(text)
     except QuerySyntaxError as e:
-        return _text(400, str(e))
+        return refuse(400, str(e))
     except CbmkgError as e:
-        return _text(500, str(e))
+        return refuse(500, str(e))
     return Response(status=204)
 
 

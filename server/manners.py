@@ -16,7 +16,6 @@ from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
-from werkzeug.exceptions import HTTPException
 from werkzeug.http import parse_accept_header
 
 log = logging.getLogger("cbmkg.server.queries")
@@ -80,16 +79,6 @@ def install(app: Flask) -> None:
             if g.modified and since and not request.if_none_match and g.modified <= since:
                 return Response(status=304, headers={"Vary": "Accept"})
         return None
-
-    @app.errorhandler(HTTPException)
-    def _plain_error(error: HTTPException) -> Response:
-        """404, 405, 413 … as one line of text, like every other refusal of the server."""
-        response = Response(f"{error.code} {error.name}: {error.description}\n",
-                            status=error.code or 500, mimetype="text/plain")
-        for name, value in error.get_headers():
-            if name.lower() == "allow":
-                response.headers[name] = value
-        return response
 
     @app.after_request
     def _finish(response: Response) -> Response:

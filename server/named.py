@@ -12,7 +12,8 @@ from cbmkg.catalogue import Catalogue
 from cbmkg.errors import NamedQueryError
 
 from .answers import Job
-from .sparql import _text, run_job
+from .errors import refuse
+from .sparql import run_job
 
 blueprint = Blueprint("named", __name__)
 
@@ -34,14 +35,10 @@ def listing() -> Response:
 
 @blueprint.get("/queries/<name>")
 def run(name: str) -> Response:
-    try:
-        query = _catalogue().get(name)
-    except NamedQueryError as e:
-        return Response(jsonify({"ok": False, "error": str(e), "status": 404}).get_data(),
-                        status=404, mimetype="application/json")
+    query = _catalogue().get(name)  # an unknown name: NamedQueryError, answered 404 (errors.py)
     values = {k: v for k, v in request.args.items() if k != "format"}
     try:
         text = query.bind(values)
     except NamedQueryError as e:
-        return _text(400, str(e))
+        return refuse(400, str(e))
     return run_job(Job(text))

@@ -19,7 +19,8 @@ from cbmkg.results import short
 
 from .answers import GRAPHS, Job
 from .description import void_description
-from .sparql import _store, _text, rdflib_response, run_job
+from .errors import refuse
+from .sparql import _store, rdflib_response, run_job
 
 blueprint = Blueprint("pages", __name__)
 
@@ -59,10 +60,10 @@ def thing(root: str, rest: str) -> WerkzeugResponse:
 def document(root: str, rest: str) -> Response:
     iri = _iri(root, rest)
     if "<" in iri or ">" in iri or " " in iri:
-        return _text(400, f"not an IRI: {iri!r}")
+        return refuse(400, f"not an IRI: {iri!r}")
     store = _store()
     if not store.query(f"ASK {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?p <{iri}> }} }}"):
-        return _text(404, f"the store says nothing about <{iri}>")
+        return refuse(404, f"the store says nothing about <{iri}>")
     html_wanted = not request.values.get("format") and request.accept_mimetypes.best_match(
         ["text/html", *GRAPHS], default="text/turtle") == "text/html"
     if not html_wanted:

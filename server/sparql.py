@@ -15,14 +15,11 @@ from rdflib import Graph
 
 from cbmkg.store import GraphStore
 
-from .answers import Answer, Job
+from .answers import Answer, Job, dataset_refusal
+from .errors import refuse
 from .safety import refused_services
 
 blueprint = Blueprint("sparql", __name__)
-
-def _text(status: int, message: str) -> Response:
-    return Response(message.rstrip() + "\n", status=status, mimetype="text/plain")
-
 
 def _store() -> GraphStore:
     store: GraphStore = current_app.extensions["cbmkg.store"]
@@ -37,24 +34,24 @@ def _read_query() -> tuple[str | None, Response | None]:
         media = (request.mimetype or "").lower()
         charset = (request.mimetype_params.get("charset") or "utf-8").lower()
         if charset not in ("utf-8", "utf8"):
-            return None, _text(400, f"the query must be UTF-8, not {charset}")
+            return None, refuse(400, f"the query must be UTF-8, not {charset}")
         if media == "application/sparql-query":
             try:
                 return request.get_data().decode("utf-8"), None
             except UnicodeDecodeError:
-                return None, _text(400, "the query is not UTF-8")
+                return None, refuse(400, "the query is not UTF-8")
         if media == "application/x-www-form-urlencoded":
             if "update" in request.form:
-                return None, _text(400, "this endpoint answers queries, not updates")
+                return None, refuse(400, "this endpoint answers queries, not updates")
             queries = request.form.getlist("query")
         else:
-            return None, _text(415, f"POST a query as application/sparql-query or as a form, not {media!r}")
+            return None, refuse(415, f"POST a query as application/sparql-query or as a form, not {media!r}")
     else:
         if "update" in request.args:
-            return None, _text(400, "this endpoint answers queries, not updates")
+            return None, refuse(400, "this endpoint answers queries, not updates")
         queries = request.args.getlist("query")
     if len(queries) > 1:
-        return None, _text(400, "give one query parameter, not several")
+        return None, refuse(400, "give one query parameter, not several")
     return (queries[0] if queries else None), None
 
 
@@ -66,16 +63,19 @@ def sparql() -> Response:
     g.query = query  # for the query log
     if query is None:
         if request.method == "POST":
-            return _text(400, "no query: POST query=… or an application/sparql-query body")
+            return refuse(400, "no query: POST query=… or an application/sparql-query body")
         return _description()
     args = request.args if request.method != "POST" or request.mimetype == "application/sparql-query" \
         else request.form
     config = current_app.config["CBMKG"]
     refusal = refused_services(query, tuple(config.service_allowlist.split()))
     if refusal:
-        return _text(403, refusal)
-    return _execute(query, args.getlist("default-graph-uri") or None,
-                    args.getlist("named-graph-uri") or None)
+        return refuse(403, refusal)
+    default_graphs, named_graphs = args.getlist("default-graph-uri") or None, args.getlist("named-graph-uri") or None
+    problem = dataset_refusal(default_graphs, named_graphs)
+    if problem:
+        return refuse(400, problem)
+    return _execute(query, default_graphs, named_graphs)
 
 
 def _execute(query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Response:
@@ -94,6 +94,8 @@ def run_job(job: Job) -> Response:
 
 
 def to_response(answer: Answer) -> Response:
+    if answer.status >= 400:
+        return refuse(answer.status, answer.body.decode("utf-8", "replace"), answer.headers)
     response = Response(answer.body, status=answer.status,
                         content_type=f"{answer.media}; charset=utf-8")
     response.headers.update(answer.headers)

@@ -14,6 +14,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from cbmkg.catalogue import Catalogue
 
+from .errors import refuse
+
 blueprint = Blueprint("ui", __name__)
 HERE = Path(__file__).parent
 YASGUI = HERE / "ui" / "node_modules" / "@zazuko" / "yasgui" / "build"
@@ -54,10 +56,10 @@ def queries_page() -> str:
 @blueprint.get("/vendor/yasgui/<name>")
 def yasgui(name: str) -> Response:
     if name not in VENDORED:
-        return Response("404 Not Found: no such file\n", status=404, mimetype="text/plain")
+        return refuse(404, f"no file {name!r} here")
     if not (YASGUI / name).exists():
-        return Response("503: YASGUI is not installed here; run `make setup` (npm ci in "
-                        "server/ui)\n", status=503, mimetype="text/plain")
+        return refuse(503, "YASGUI is not installed on this server; its operator runs `make setup` "
+                      "(npm ci in server/ui)")
     response = send_from_directory(YASGUI, name, max_age=86400)
     return response
 

@@ -15,12 +15,12 @@ from rdflib import BNode, Graph, Literal
 from rdflib.namespace import RDF
 
 from cbmkg import validation
-from cbmkg.errors import CbmkgError
 from cbmkg.namespaces import SH
 
 from .answers import GRAPHS
+from .errors import refuse
 from .graph_store import read_triples
-from .sparql import _store, _text
+from .sparql import _store
 from .workers import Overtime
 
 blueprint = Blueprint("validate", __name__)
@@ -33,7 +33,7 @@ def validate() -> Response:
     if isinstance(posted, Response):
         return posted
     if not posted:
-        return _text(400, "the body holds no triples")
+        return refuse(400, "the body holds no triples")
     wanted = request.accept_mimetypes.best_match(REPORTS, default="text/plain") \
         if request.accept_mimetypes else "text/plain"
     subjects = {t.subject.value for t in posted if not isinstance(t.subject, Triple)}
@@ -45,11 +45,10 @@ def validate() -> Response:
                                    shapes)
     try:
         outcome = current_app.extensions["cbmkg.runner"].call(
-            work, config.query_timeout, request.environ.get("gunicorn.socket"), what="validation")
+            work, config.query_timeout, request.environ.get("gunicorn.socket"), what="validation",
+            accept=request.headers.get("Accept"))
     except Overtime as e:
-        return _text(503, str(e))
-    except CbmkgError as e:
-        return _text(500, str(e))
+        return refuse(503, str(e))
     outcome = _about(outcome, subjects)
     if wanted == "text/plain":
         body = validation.as_text(outcome)

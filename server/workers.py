@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from cbmkg.store import EmbeddedStore, GraphStore
 
 from .answers import Answer, Job, answer
+from .errors import envelope
 
 log = logging.getLogger("cbmkg.server.workers")
 EXIT_TIMEOUT = 75  # the exit status of a worker that stopped a query (EX_TEMPFAIL)
@@ -59,7 +60,8 @@ class InlineRunner:
         except Overtime as e:
             return Answer.text(503, str(e))
 
-    def call(self, work: Callable[[], T], timeout: float, client: Any = None, what: str = "query") -> T:
+    def call(self, work: Callable[[], T], timeout: float, client: Any = None, what: str = "query",
+             accept: str | None = None) -> T:
         """``work()``, or Overtime at the timeout (the work goes on in its thread)."""
         future = self.pool.submit(work)
         try:
@@ -89,6 +91,7 @@ class WatchdogRunner:
         self._client: socket.socket | None = None
         self._timeout = 0.0
         self._what = "query"
+        self._accept: str | None = None
         threading.Thread(target=self._watch, daemon=True, name="cbmkg-watchdog").start()
         self.current()  # copy now, while the worker starts, not in its first request
 
@@ -107,14 +110,15 @@ class WatchdogRunner:
 
     def run(self, job: Job, timeout: float, client: socket.socket | None = None) -> Answer:
         store = self.current()
-        return self.call(lambda: answer(store, job), timeout, client)
+        return self.call(lambda: answer(store, job), timeout, client, accept=job.accept)
 
     def call(self, work: Callable[[], T], timeout: float, client: socket.socket | None = None,
-             what: str = "query") -> T:
-        """``work()`` in this thread; at the timeout the watchdog answers and ends the process."""
+             what: str = "query", accept: str | None = None) -> T:
+        """``work()`` in this thread; at the timeout the watchdog answers (in the envelope
+        ``accept`` asks for) and ends the process."""
         if client is None:
             raise RuntimeError("WatchdogRunner needs the client's socket (gunicorn's environ)")
-        self._client, self._timeout, self._what = client, timeout, what
+        self._client, self._timeout, self._what, self._accept = client, timeout, what, accept
         self._deadline = time.monotonic() + timeout
         try:
             return work()
@@ -136,9 +140,9 @@ class WatchdogRunner:
     def _expire(self) -> None:
         """Answer 503 on the client's socket, then end the process (lock held: the request
         thread cannot answer too)."""
-        body = (timeout_message(self._timeout, self._what) + "\n").encode()
+        media, body = envelope(503, timeout_message(self._timeout, self._what), self._accept)
         head = ("HTTP/1.1 503 Service Unavailable\r\n"
-                "Content-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Type: {media}\r\nVary: Accept\r\n"
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n"
                 "Access-Control-Allow-Origin: *\r\n\r\n").encode()
         try:

@@ -95,3 +95,42 @@ def test_an_idle_worker_with_a_kept_connection_outlives_gunicorns_timeout(tmp_pa
             assert _get(kept) == b"ok", "the kept connection still works"
         time.sleep(5)  # quiet, with none
         assert Path(f"/proc/{worker}").exists(), "the same worker"
+
+
+def test_the_gunicorn_internals_the_worker_leans_on_are_there() -> None:
+    """server/keepalive.py copies part of gunicorn's SyncWorker and uses internals that are no
+    public API (pyproject.toml pins the gunicorn releases it was tested with). A gunicorn that
+    moves one of them fails here, naming it, before a worker fails in production."""
+    import inspect
+    import io
+
+    from gunicorn import http, util
+    from gunicorn.http import unreader, wsgi
+    from gunicorn.workers.base import Worker
+    from gunicorn.workers.sync import SyncWorker
+
+    def takes(function: object, *names: str) -> bool:
+        try:
+            parameters = list(inspect.signature(function).parameters)  # type: ignore[arg-type]  # any callable
+        except (TypeError, ValueError):
+            return False
+        return parameters[:len(names)] == list(names)
+
+    missing = [name for name, ok in {
+        "http.get_parser(cfg, source, source_addr)": takes(http.get_parser, "cfg", "source", "source_addr"),
+        "util.close_graceful(sock)": takes(util.close_graceful, "sock"),
+        "util.close_on_exec(fd)": takes(util.close_on_exec, "fd"),
+        "util.reraise": callable(getattr(util, "reraise", None)),
+        "wsgi.create(req, sock, client, server, cfg)": takes(wsgi.create, "req", "sock", "client", "server", "cfg"),
+        "wsgi.Response.force_close/should_close/close/write/write_file": all(
+            callable(getattr(wsgi.Response, m, None))
+            for m in ("force_close", "should_close", "close", "write", "write_file")),
+        "Unreader().buf is a BytesIO": isinstance(getattr(unreader.Unreader(), "buf", None), io.BytesIO),
+        "Worker.handle_error(req, client, addr, exc)":
+            takes(Worker.handle_error, "self", "req", "client", "addr", "exc"),
+        "Worker.init_process makes self.PIPE": "self.PIPE = os.pipe()" in inspect.getsource(Worker.init_process),
+        "Worker.notify / is_parent_alive via SyncWorker": all(
+            callable(getattr(SyncWorker, m, None)) for m in ("notify", "is_parent_alive", "run")),
+        "http.errors.NoMoreData": hasattr(http.errors, "NoMoreData"),
+    }.items() if not ok]
+    assert not missing, f"gunicorn changed what server/keepalive.py relies on: {missing}"

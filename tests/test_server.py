@@ -181,8 +181,9 @@ def test_named_queries_over_http(base: str) -> None:
     events = requests.get(base + "/queries/events", params={"reported_by": "ARM", "format": "csv"}, timeout=10)
     rows = list(csv.DictReader(io.StringIO(events.text)))
     assert {r["type"] for r in rows} >= {"MilitaryExercise", "HoldingsDeclaration"}
-    missing = requests.get(base + "/queries/nope", timeout=10)
-    assert missing.status_code == 404 and missing.json()["ok"] is False
+    missing = requests.get(base + "/queries/nope", headers={"Accept": "application/json"}, timeout=10)
+    assert missing.status_code == 404 and missing.json()["status"] == 404 and "nope" in missing.json()["detail"]
+    assert missing.headers["Content-Type"].startswith("application/problem+json")
     wrong = requests.get(base + "/queries/events", params={"nope": "1"}, timeout=10)
     assert wrong.status_code == 400 and "has no parameter nope" in wrong.text
     assert requests.get(base + "/healthz", timeout=10).json()["ok"] is True

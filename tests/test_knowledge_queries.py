@@ -108,6 +108,13 @@ def test_named_query_obligations_columns_and_party_filter(store: EmbeddedStore) 
     assert not any("Armenia" in c for c in ceilings), "another party's figures are left out"
     tank = next(r for r in found if r["constraint"] == "Azerbaijan: at most 220 battle tanks")
     assert tank["source"].startswith("secondary source only: ")
+    # the Article IV ceilings are the group's, listed once per group and only for its members
+    groups = {r["constraint"] for r in found if r["provision"] == "CFE Art. IV(1)"}
+    assert groups and all(c.startswith("group ceiling of the Warsaw Treaty group (all its "
+                                       "members together, not any one State)") for c in groups)
+    france = named(store, "obligations", party_code="FRA")
+    assert not any("Warsaw" in (r["constraint"] or "") for r in france)
+    assert any("North Atlantic" in (r["constraint"] or "") for r in france)
 
 
 def test_named_query_obligations_by_instrument(store: EmbeddedStore) -> None:
@@ -121,10 +128,11 @@ def test_named_query_obligations_by_instrument(store: EmbeddedStore) -> None:
 def test_named_query_parties_bound(store: EmbeddedStore) -> None:
     found = named(store, "parties-bound", instrument="cfe")
     assert list(found[0]) == ["party_code", "party_label", "status", "since", "source"]
-    russia = {(r["status"], r["since"]) for r in found if r["party_code"] == "RUS"}
-    assert ("suspended until 2023-11-07", "2007-12-12") in russia
-    assert ("withdrawn", "2023-11-07") in russia
-    assert len({r["party_code"] for r in found if r["status"].startswith("State Party")}) == 30
+    by_party = {r["party_code"]: (r["status"], r["since"]) for r in found}
+    assert len(found) == len(by_party) == 30, "one record per party: its current standing"
+    assert by_party["RUS"] == ("withdrawn", "2023-11-07")
+    assert by_party["ITA"] == ("suspended", "2023-12-07")
+    assert by_party["ARM"] == ("State Party", "1992-11-09")
     assert all(r["source"] for r in found)
 
 

@@ -55,6 +55,12 @@ SETTINGS: tuple[Setting, ...] = (
             "(faster queries, one copy per worker); 0: always read from disk.", int),
     Setting("query_timeout", 30.0,
             "Seconds a SPARQL query (or a /validate request) may run before it is stopped.", float),
+    Setting("read_timeout", 10.0,
+            "Seconds `cbmkg serve` gives a client to send a whole request (head and body); a slower "
+            "one is cut off.", float),
+    Setting("worker_memory_limit", 2048,
+            "Megabytes of memory a `cbmkg serve` worker may hold; a request that takes it past this is "
+            "answered 503 and the worker replaced (0: no limit).", int),
     Setting("keepalive", 5, "Seconds `cbmkg serve` keeps an idle client connection open "
             "(an idle connection holds no worker); 0: one request per connection.", int),
     Setting("result_limit", 100000, "Most rows or triples one answer carries (announced when hit).", int),
@@ -87,6 +93,8 @@ class Config:
     worker_class: str
     worker_copy_limit: int
     query_timeout: float
+    read_timeout: float
+    worker_memory_limit: int
     keepalive: int
     result_limit: int
     service_allowlist: str

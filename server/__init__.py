@@ -23,8 +23,9 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
                exit_on_timeout: bool = False) -> Flask:
     """The app over ``store`` (default: the one ``config`` names).
 
-    ``exit_on_timeout`` is for processes that answer one request at a time (``cbmkg serve``'s
-    workers): a query past its time is stopped by ending the process (see workers.py).
+    ``exit_on_timeout`` is for processes of their own (``cbmkg serve``'s workers): a query past
+    its time, or a request past the worker's memory, is stopped by ending the process, and a
+    request not read in time is cut off (watchdog.py).
     """
     app = Flask(__name__)
     config = config or load_config()
@@ -33,16 +34,18 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
 
     # imported here, not at the top: `cbmkg serve` imports this package in gunicorn's master
     # before it sets PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads on import
-    from . import errors, graph_store, manners, named, pages, sparql, ui, validate
+    from . import errors, graph_store, manners, named, pages, sparql, ui, validate, watchdog
     from .fastpath import FastSparql
     from .workers import runner_for
 
     errors.install(app)
     manners.install(app)
-    app.extensions["cbmkg.runner"] = runner_for(
-        app.extensions["cbmkg.store"], config.worker_copy_limit,
-        exit_on_timeout=exit_on_timeout,
-        on_timeout=app.extensions["cbmkg.metrics"].timed_out)
+    dog = None
+    if exit_on_timeout:  # a process of its own: the watchdog may end it (watchdog.py)
+        dog = watchdog.install(watchdog.Watchdog(
+            config.worker_memory_limit, config.read_timeout, app.config["MAX_CONTENT_LENGTH"],
+            on_stop=app.extensions["cbmkg.metrics"].timed_out))
+    app.extensions["cbmkg.runner"] = runner_for(app.extensions["cbmkg.store"], config.worker_copy_limit, dog)
 
     app.register_blueprint(sparql.blueprint)
     app.register_blueprint(named.blueprint)

@@ -1,38 +1,62 @@
-"""gunicorn's sync worker with HTTP keep-alive.
+"""gunicorn's sync worker with HTTP keep-alive, whole-request reading and an overflow thread.
 
-The sync worker answers one request per connection: every request of a client costs a new
-TCP connection and gunicorn's lingering close, more than Oxigraph needs for a point lookup
-(benchmarks/endpoint_load.py). gunicorn keeps connections only in its threaded workers,
-which hand each request to a thread; a ``cbmkg serve`` worker must run its request in its
-own main thread, one at a time, so that its watchdog can answer a runaway query and end
-the process (``workers.py``).
+Why not gunicorn's own: its sync worker answers one request per connection (every request
+costs a new TCP connection and a lingering close), and its threaded worker keeps connections
+but hands each request to a thread, which answers point lookups at about 0.77x of this loop
+(benchmarks/results/endpoint_load-worker-classes.*; the setting worker_class=gthread runs it).
+A `cbmkg serve` worker runs its request in its own main thread, so that the watchdog
+(watchdog.py) can answer a runaway query and end the process.
 
-This worker keeps that: one request at a time, in the main thread. Between requests it
-waits, with one ``select``, on the listening socket and on every connection it keeps, so
-an idle client holds no worker: a new client is accepted, a kept client's next request is
-answered, in turn. A connection is closed when its client closes it, after ``keepalive``
-idle seconds, when its answer says ``Connection: close`` (HTTP/1.0, errors, a request body
-the answer left unread beyond 64 KiB), or when the worker ends (a worker that stops a runaway
-query ends with its connections; clients reconnect). Reading a request is bounded by
-``keepalive`` too, so a client that stops halfway cannot hold the worker.
+The loop: between requests one ``epoll`` waits on the listening socket and on every
+connection the worker keeps, so an idle client holds no worker. A request is read whole —
+head and body, at most ``MAX_CONTENT_LENGTH`` bytes, chunked or not (413 beyond) — under one
+deadline (``read_timeout``), so a client that sends a byte a second is cut off, not waited
+for; the application then gets the body from memory. Request lines beyond gunicorn's limit
+get 414 with a word on POST.
+
+While the main thread has been held up by one request for ``PATIENCE`` seconds (a heavy or
+runaway query), an overflow thread answers the worker's other kept connections that have a
+request waiting, one at a time, so a kept connection is not tied to a busy worker. When the
+watchdog ends the process (a query past its time, too much memory), the worker takes no new
+client and closes its idle connections cleanly first.
+
+A connection is closed when its client closes it, after ``keepalive`` idle seconds, when its
+answer says ``Connection: close`` (HTTP/1.0, errors), or when the worker ends. gunicorn
+internals this uses are checked by tests/test_keepalive.py; pyproject.toml pins gunicorn.
 """
 
 from __future__ import annotations
 
 import errno
+import io
 import os
 import selectors
 import socket
 import sys
+import threading
 import time
 from datetime import datetime
 from typing import Any
 
 from gunicorn import http, util
+from gunicorn.http import errors as http_errors
 from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
-DRAIN = 65536  # bytes of an unread request body read off to keep its connection
+from .errors import envelope
+from .watchdog import TICK, AlreadyAnswered, Watchdog, installed
+
+PATIENCE = 1.0  # seconds the main thread may hold a request before the overflow thread helps
+WRITE_TIMEOUT = 60.0  # seconds one write of an answer may take (a client that does not read)
+CLIENT_ERRORS = (http_errors.InvalidRequestLine, http_errors.InvalidRequestMethod,
+                 http_errors.InvalidHTTPVersion, http_errors.InvalidHeader, http_errors.InvalidHeaderName,
+                 http_errors.LimitRequestHeaders, http_errors.InvalidChunkSize,
+                 http_errors.ChunkMissingTerminator, http_errors.UnsupportedTransferCoding,
+                 http_errors.ObsoleteFolding)
+
+
+class _TooLarge(Exception):
+    pass
 
 
 class _Kept:
@@ -55,11 +79,23 @@ class _Kept:
         with buffer.getbuffer() as view:  # released at once: the parser may grow the buffer
             return view.nbytes > 0
 
+    def waiting(self) -> bool:
+        """Whether a request (or its first bytes) is waiting on the connection."""
+        if self.buffered():
+            return True
+        try:
+            return bool(self.sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            return False
+        except OSError:
+            return True  # let the parser meet the error
+
 
 class KeepAliveWorker(SyncWorker):
     def run(self) -> None:
-        if self.cfg.is_ssl or self.cfg.keepalive <= 0:
+        if self.cfg.is_ssl:
             return super().run()  # gunicorn's own: one request per connection
+        self.dog: Watchdog | None = installed()
         # epoll (not select: no limit of 1024 descriptors), one for the worker's life
         self.selector = selectors.DefaultSelector()
         for listener in self.sockets:
@@ -67,36 +103,56 @@ class KeepAliveWorker(SyncWorker):
             self.selector.register(listener, selectors.EVENT_READ)
         self.selector.register(self.PIPE[0], selectors.EVENT_READ)
         self.listening = True
-        kept: dict[socket.socket, _Kept] = {}
+        self.kept: dict[socket.socket, _Kept] = {}
+        self.serving: set[socket.socket] = set()  # connections a thread is answering now
+        self.lock = threading.Lock()  # guards kept, serving and the selector's registrations
+        self.main_busy_since: float | None = None
+        if self.dog is not None:
+            self.dog.before_ending(self._close_for_ending)
+            threading.Thread(target=self._overflow, daemon=True, name="cbmkg-overflow").start()
         try:
             while self.alive:
                 self.notify()
-                for conn in [c for c in kept.values() if c.buffered()] or self._wait(kept):
-                    self._serve(conn, kept)
+                with self.lock:
+                    buffered = [c for c in self.kept.values() if c.sock not in self.serving and c.buffered()]
+                for conn in buffered or self._wait():
+                    if self._claim(conn):
+                        self.main_busy_since = time.monotonic()
+                        try:
+                            self._serve(conn)
+                        finally:
+                            self.main_busy_since = None
                     if not self.alive:
                         break
                 now = time.monotonic()
-                for conn in [c for c in kept.values() if c.idle_until < now]:
-                    self._drop(conn, kept, idle=True)
+                with self.lock:
+                    expired = [c for c in self.kept.values() if c.idle_until < now and c.sock not in self.serving]
+                for conn in expired:
+                    self._drop(conn, idle=True)
                 if not self.is_parent_alive():
                     break
         finally:
-            for conn in list(kept.values()):
-                self._drop(conn, kept, idle=True)
+            with self.lock:
+                left = [c for c in self.kept.values() if c.sock not in self.serving]
+            for conn in left:
+                self._drop(conn, idle=True)
 
-    def _wait(self, kept: dict[socket.socket, _Kept]) -> list[_Kept]:
+    # -- waiting -----------------------------------------------------------------------------
+    def _wait(self) -> list[_Kept]:
         """Accept a new client or find the kept ones with a request, waiting at most until
         the first idle connection is due."""
         # and at most half of gunicorn's timeout, so that the arbiter hears from an idle worker
-        until = min([c.idle_until for c in kept.values()] +
-                    [time.monotonic() + max(0.5, self.timeout / 2)])
-        self._listen(len(kept) < self.cfg.worker_connections)
+        with self.lock:
+            until = min([c.idle_until for c in self.kept.values()] +
+                        [time.monotonic() + max(0.5, self.timeout / 2)])
+            self._listen(len(self.kept) < self.cfg.worker_connections)
         ready = {key.fileobj for key, _ in self.selector.select(max(0.0, until - time.monotonic()))}
         if self.PIPE[0] in ready:
             os.read(self.PIPE[0], 1)  # a signal: the loop looks at self.alive
-        answer = [kept[s] for s in ready if isinstance(s, socket.socket) and s in kept]
+        with self.lock:
+            answer = [self.kept[s] for s in ready if isinstance(s, socket.socket) and s in self.kept]
         for listener in self.sockets:
-            if listener in ready:
+            if listener in ready and not (self.dog is not None and self.dog.ending):
                 try:
                     client, addr = listener.accept()
                 except OSError as e:
@@ -104,11 +160,13 @@ class KeepAliveWorker(SyncWorker):
                         raise
                     continue  # another worker took it
                 util.close_on_exec(client)
-                kept[client] = _Kept(client, addr, listener, self.cfg)
-                self.selector.register(client, selectors.EVENT_READ)
+                conn = _Kept(client, addr, listener, self.cfg)
                 client.setblocking(True)
-                if _has_sent(client):
-                    answer.append(kept[client])  # most clients send at once: answer now
+                with self.lock:
+                    self.kept[client] = conn
+                    self.selector.register(client, selectors.EVENT_READ)
+                if conn.waiting():
+                    answer.append(conn)  # most clients send at once: answer now
                 break  # one new client a turn: the other workers take the rest
         return answer
 
@@ -123,53 +181,116 @@ class KeepAliveWorker(SyncWorker):
                     self.selector.unregister(listener)
             self.listening = room
 
-    def _serve(self, conn: _Kept, kept: dict[socket.socket, _Kept]) -> None:
-        """Answer the connection's next request; drop it unless it is to be kept."""
+    def _claim(self, conn: _Kept) -> bool:
+        """Take a connection for answering (False: another thread is answering it)."""
+        with self.lock:
+            if conn.sock in self.serving or conn.sock not in self.kept:
+                return False
+            self.serving.add(conn.sock)
+            return True
+
+    # -- the overflow thread -------------------------------------------------------------------
+    def _overflow(self) -> None:
+        """While the main thread is held up by one request, answer the other kept
+        connections that have a request waiting, one at a time."""
+        while self.alive:
+            time.sleep(TICK)
+            since = self.main_busy_since
+            if since is None or time.monotonic() - since < PATIENCE or (self.dog and self.dog.ending):
+                continue
+            with self.lock:
+                candidates = [c for c in self.kept.values() if c.sock not in self.serving]
+            for conn in candidates:
+                if conn.waiting() and self._claim(conn):
+                    self.notify()  # the arbiter hears from the worker while the main thread is held
+                    self._serve(conn)
+                    break
+
+    def _close_for_ending(self) -> None:
+        """The process is about to end (watchdog): take no new client, and close the idle
+        kept connections cleanly, so their clients reconnect to another worker."""
+        with self.lock:
+            idle = [c for c in self.kept.values() if c.sock not in self.serving]
+            for conn in idle:
+                self.serving.add(conn.sock)  # no thread takes them any more
+        for conn in idle:
+            try:
+                conn.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+
+    # -- answering -------------------------------------------------------------------------
+    def _serve(self, conn: _Kept) -> None:
+        """Answer the connection's next request; keep the connection or drop it."""
         req = None
         keep = False
+        dog = self.dog
+        read_timeout = dog.read_timeout if dog else float(self.cfg.keepalive or 30)
         try:
-            conn.sock.settimeout(self.cfg.keepalive)  # a half-sent request cannot hold us
-            req = next(conn.parser)
+            if dog is not None:
+                dog.arm("read", read_timeout, conn.sock,
+                        f"request from {conn.addr[0] if conn.addr else '?'} not read within "
+                        f"{read_timeout:g} s (read_timeout)")
+            try:
+                conn.sock.settimeout(read_timeout)
+                req = next(conn.parser)
+                body = _whole_body(req, dog.body_limit if dog else 1_000_000)
+            finally:
+                intact = dog.disarm() if dog is not None else True
+            if not intact:
+                raise StopIteration  # cut off by the watchdog: the socket is shut
+            conn.sock.settimeout(WRITE_TIMEOUT)
+            keep = self._answer(conn.listener, req, conn.sock, conn.addr, body)
             conn.sock.settimeout(None)
-            keep = self._answer(conn.listener, req, conn.sock, conn.addr)
-            if keep:
-                conn.sock.settimeout(self.cfg.keepalive)
-                keep = _drained(req)  # a large body the answer left unread: close
-                conn.sock.settimeout(None)
-        except (StopIteration, http.errors.NoMoreData, TimeoutError):
+        except _TooLarge as e:
+            self._refuse(conn.sock, 413, str(e), req)
+        except AlreadyAnswered:
+            pass  # the watchdog answered, and ends the process
+        except (StopIteration, http_errors.NoMoreData, TimeoutError):
             pass  # the client is done, or went quiet
         except OSError as e:
-            if e.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+            if e.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN, errno.EBADF):
                 self.log.exception("Socket error processing request.")
-        except BaseException as e:  # noqa: BLE001 - gunicorn's own handler answers 400 or 500
+        except BaseException as e:  # noqa: BLE001 - answered 400, 414 or 500 below
             self.handle_error(req, conn.sock, conn.addr, e)
-        if keep:
-            conn.idle_until = time.monotonic() + self.cfg.keepalive
-        else:
-            self._drop(conn, kept, idle=False)
+        with self.lock:
+            self.serving.discard(conn.sock)
+            if keep and self.alive:
+                conn.idle_until = time.monotonic() + self.cfg.keepalive
+                return
+        self._drop(conn, idle=False)
 
-    def _drop(self, conn: _Kept, kept: dict[socket.socket, _Kept], idle: bool) -> None:
-        kept.pop(conn.sock, None)
-        self.selector.unregister(conn.sock)
+    def _drop(self, conn: _Kept, idle: bool) -> None:
+        with self.lock:
+            if self.kept.pop(conn.sock, None) is None:
+                return
+            try:
+                self.selector.unregister(conn.sock)
+            except (KeyError, ValueError):
+                pass
         if idle:
             conn.sock.close()  # nothing unread: an idle client would not answer a lingering close
         else:
             util.close_graceful(conn.sock)
 
-    def _answer(self, listener: socket.socket, req: Any, client: socket.socket, addr: Any) -> bool:
-        """gunicorn's SyncWorker.handle_request, without its unconditional close; True when
-        the connection stays open."""
+    def _answer(self, listener: socket.socket, req: Any, client: socket.socket, addr: Any,
+                body: bytes) -> bool:
+        """gunicorn's SyncWorker.handle_request, without its unconditional close and with the
+        body given from memory; True when the connection stays open."""
         environ: dict[str, Any] = {}
         resp = None
         try:
             self.cfg.pre_request(self, req)
             request_start = datetime.now()
             resp, environ = wsgi.create(req, client, addr, listener.getsockname(), self.cfg)
+            environ["wsgi.input"] = io.BytesIO(body)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # read and de-chunked already
             self.nr += 1
             if self.nr >= self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
                 self.alive = False
-            if not self.alive:
+            if not self.alive or self.cfg.keepalive <= 0:
                 resp.force_close()
             respiter = self.wsgi(environ, resp.start_response)
             try:
@@ -198,24 +319,42 @@ class KeepAliveWorker(SyncWorker):
                 self.log.exception("Exception in post_request hook")
         return False
 
+    def handle_error(self, req: Any, client: socket.socket, addr: Any, exc: BaseException) -> None:
+        """A request gunicorn cannot read: the envelope of server/errors.py, with 414 saying
+        what to do about a long query; anything else as gunicorn answers it."""
+        if isinstance(exc, http_errors.LimitRequestLine):
+            self._refuse(client, 414, f"the request line is longer than {self.cfg.limit_request_line} "
+                                      "bytes: send a long query by POST (as application/sparql-query "
+                                      "or a form), not in the URL", req)
+        elif isinstance(exc, CLIENT_ERRORS):
+            self._refuse(client, 400, f"the request cannot be read: {exc}", req)
+        else:
+            super().handle_error(req, client, addr, exc)
 
-def _drained(req: Any) -> bool:
-    """Read what is left of the request's body (an answer may not have read it), so that a
-    readable socket means a next request; False when more than DRAIN bytes were left."""
-    left = DRAIN
-    while left > 0:
-        data = req.body.read(min(8192, left))
+    def _refuse(self, client: socket.socket, status: int, message: str, req: Any) -> None:
+        accept = next((v for k, v in getattr(req, "headers", ()) if k == "ACCEPT"), None)
+        media, body = envelope(status, message, accept)
+        reason = {400: "Bad Request", 413: "Content Too Large", 414: "URI Too Long"}.get(status, "Error")
+        head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {media}\r\nContent-Length: {len(body)}\r\n"
+                "Connection: close\r\nAccess-Control-Allow-Origin: *\r\n\r\n").encode()
+        try:
+            client.settimeout(2)
+            client.sendall(head + body)
+        except OSError:
+            pass
+
+
+def _whole_body(req: Any, limit: int) -> bytes:
+    """The request's body, de-chunked, at most ``limit`` bytes (_TooLarge beyond)."""
+    if req.body is None:
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        data = req.body.read(min(65536, limit + 1 - size))
         if not data:
-            return True
-        left -= len(data)
-    return False
-
-
-def _has_sent(client: socket.socket) -> bool:
-    """Whether a just accepted client has sent something yet (without waiting)."""
-    try:
-        return bool(client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True  # let the parser meet the error
+            return b"".join(chunks)
+        size += len(data)
+        if size > limit:
+            raise _TooLarge(f"the request body is larger than {limit} bytes")
+        chunks.append(data)

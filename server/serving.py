@@ -35,10 +35,10 @@ class _Gunicorn(BaseApplication):
         from . import create_app
 
         logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(message)s")
-        # the query log's records need no caller, thread or process (the logging HOWTO's
-        # "Optimization" section), which cost about 5 µs a request
+        # the query log's records need no caller or thread (the logging HOWTO's "Optimization"
+        # section; about 5 µs a request); the process id stays: gunicorn's log lines print it
         logging._srcfile = None
-        logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+        logging.logThreads = logging.logMultiprocessing = False
         return create_app(self.cbmkg_config, exit_on_timeout=True)
 
 
@@ -68,16 +68,23 @@ def serve(config: Config) -> None:
         # gunicorn's own watchdog is the last resort: ours answers the client first
         "timeout": int(config.query_timeout) + 30,
         "graceful_timeout": 10,
-        # SPARQL clients send long queries by GET (SPARQLWrapper does by default); gunicorn's
-        # 4 KiB request line would refuse them. 0 is its "no limit" (the only value above 8 KiB).
-        "limit_request_line": 0,
+        # gunicorn's largest request line (8 KiB; 0 would be none at all, and parsing a long
+        # one costs quadratic time): a longer GET query gets 414 saying to POST it (keepalive.py)
+        "limit_request_line": 8190,
         "child_exit": _child_exit,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
         "proc_name": "cbmkg",
+        # gunicorn's control socket (a shared path in the home folder, and a way to change the
+        # workers at run time) is not needed: signals do what it does
+        "control_socket_disable": True,
     }
+    master = os.getpid()
     try:
         _Gunicorn(config, options).run()
     finally:
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        # workers are forked inside run(): one that ends by SystemExit unwinds through this
+        # frame too, and must not take the metrics of the others with it
+        if os.getpid() == master:
+            shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -8,15 +8,21 @@ Updates are never executed here.
 
 from __future__ import annotations
 
-from dataclasses import replace
+import functools
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, g, request
 from rdflib import Graph
+from werkzeug.http import http_date
 
+from cbmkg.config import Config
 from cbmkg.store import GraphStore
 
-from .answers import Answer, Job, dataset_refusal
-from .errors import refuse
+from .answers import Job, dataset_refusal
+from .errors import envelope, hidden_folders, refuse
+from .manners import cached_if_short, etag_of
 from .safety import refused_services
 
 blueprint = Blueprint("sparql", __name__)
@@ -67,41 +73,84 @@ def sparql() -> Response:
         return _description()
     args = request.args if request.method != "POST" or request.mimetype == "application/sparql-query" \
         else request.form
-    config = current_app.config["CBMKG"]
-    refusal = refused_services(query, tuple(config.service_allowlist.split()))
-    if refusal:
-        return refuse(403, refusal)
-    default_graphs, named_graphs = args.getlist("default-graph-uri") or None, args.getlist("named-graph-uri") or None
-    problem = dataset_refusal(default_graphs, named_graphs)
+    return as_response(respond(current_app, request.environ, query, args.getlist("default-graph-uri") or None,
+                               args.getlist("named-graph-uri") or None, request.values.get("format") or None))
+
+
+@dataclass(slots=True)
+class Reply:
+    """An answer to a SPARQL query, before anything common to every route (CORS, gzip, the
+    metrics and the log) is added: by Flask's hooks (manners.py) or by the fast path."""
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def respond(app: Flask, environ: dict[str, Any], query: str, default_graphs: list[str] | None,
+            named_graphs: list[str] | None, format: str | None, *, trusted: bool = False) -> Reply:
+    """Answer a query: the one function the SPARQL view, the named queries and the fast path
+    all call, so that they cannot answer differently. Refusals (SERVICE, a bad dataset IRI)
+    and failures come in the envelope of errors.py; a 200 carries Vary, ETag, Last-Modified.
+    ``trusted``: a query of this server's own (a named query), not checked for SERVICE."""
+    config: Config = app.config["CBMKG"]
+    store: GraphStore = app.extensions["cbmkg.store"]
+    refresh = getattr(store, "refresh", None)
+    if refresh is not None:
+        refresh()  # a build may have published a new generation
+    accept = environ.get("HTTP_ACCEPT") or None
+    refusal = None if trusted else refused(query, config.service_allowlist)
+    status, problem = (403, refusal) if refusal else (400, dataset_refusal(default_graphs, named_graphs))
     if problem:
-        return refuse(400, problem)
-    return _execute(query, default_graphs, named_graphs)
+        return _problem(status, problem, accept, config)
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    job = Job(query, default_graphs, named_graphs,
+              base_iri=f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('PATH_INFO', '/sparql')}",
+              format=format, accept=accept, limit=config.result_limit)
+    answer = app.extensions["cbmkg.runner"].run(job, config.query_timeout, environ.get("gunicorn.socket"))
+    if answer.status != 200:
+        reply = _problem(answer.status, answer.body.decode("utf-8", "replace"), accept, config)
+        reply.headers = {**answer.headers, **reply.headers}
+        return reply
+    headers = {"Content-Type": f"{answer.media}; charset=utf-8", **answer.headers, "Vary": "Accept"}
+    version = store.version()
+    if version:
+        headers["ETag"] = f'"{etag_of(version, environ)}"'
+        modified = store.modified()
+        if modified is not None:
+            headers["Last-Modified"] = http_date_of(modified)
+    return Reply(200, headers, answer.body)
 
 
-def _execute(query: str, default_graphs: list[str] | None, named_graphs: list[str] | None) -> Response:
-    return run_job(Job(query, default_graphs, named_graphs, base_iri=request.base_url))
+def _problem(status: int, message: str, accept: str | None, config: Config) -> Reply:
+    media, body = envelope(status, message, accept, hidden_folders(config))
+    return Reply(status, {"Content-Type": media, "Vary": "Accept"}, body)
+
+
+def as_response(reply: Reply) -> Response:
+    response = Response(reply.body, status=reply.status)
+    for name, value in reply.headers.items():
+        response.headers[name] = value
+    if request.method == "HEAD":
+        response.set_data(b"")
+        response.headers["Content-Length"] = str(len(reply.body))
+    return response
 
 
 def run_job(job: Job) -> Response:
-    """Run a job where queries run (see workers.py) with the format asked for, the timeout
-    and the result cap of the configuration."""
-    config = current_app.config["CBMKG"]
-    job = replace(job, format=request.values.get("format") or None,
-                  accept=request.headers.get("Accept") or None, limit=config.result_limit)
-    _store()  # follow a new generation here too (ETags, pages)
-    runner = current_app.extensions["cbmkg.runner"]
-    return to_response(runner.run(job, config.query_timeout, request.environ.get("gunicorn.socket")))
+    """A query of this server's own (a named query, a page's): answered like any other."""
+    return as_response(respond(current_app, request.environ, job.query, job.default_graphs, job.named_graphs,
+                               request.values.get("format") or None, trusted=True))
 
 
-def to_response(answer: Answer) -> Response:
-    if answer.status >= 400:
-        return refuse(answer.status, answer.body.decode("utf-8", "replace"), answer.headers)
-    response = Response(answer.body, status=answer.status,
-                        content_type=f"{answer.media}; charset=utf-8")
-    response.headers.update(answer.headers)
-    if answer.status == 200:
-        response.headers["Vary"] = "Accept"
-    return response
+@cached_if_short(512)
+def refused(query: str, allowlist: str) -> str | None:
+    """Why a query may not run (SERVICE outside the allow-list), cached for repeated queries."""
+    return refused_services(query, tuple(allowlist.split()))
+
+
+@functools.lru_cache(maxsize=8)  # one generation, one date
+def http_date_of(moment: datetime) -> str:
+    return http_date(moment)
 
 
 def _description() -> Response:

@@ -30,7 +30,18 @@ err = Console(stderr=True)
 
 
 class Group(click.Group):
-    """Turns the project's errors into one line on stderr and a non-zero exit code."""
+    """Turns the project's errors into one line on stderr and a non-zero exit code, and adds
+    the commands the other parts contribute (entry points) the first time it is asked."""
+
+    contributed = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _add_contributed_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _add_contributed_commands()
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -149,6 +160,9 @@ COMMANDS = "cbmkg.commands"  # the entry-point group of the other parts' command
 
 def _add_contributed_commands() -> None:
     """The commands ``loaders`` and ``server`` declare as ``cbmkg.commands`` entry points."""
+    if Group.contributed:
+        return
+    Group.contributed = True
     for entry in entry_points(group=COMMANDS):
         command = entry.load()
         if not isinstance(command, click.Command):
@@ -157,7 +171,6 @@ def _add_contributed_commands() -> None:
 
 
 def main() -> None:
-    _add_contributed_commands()
     cli(prog_name="cbmkg")
 
 

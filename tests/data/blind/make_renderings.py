@@ -57,8 +57,8 @@ class Renderer:
         self.doc = docx.Document()
         self.footnotes: list[str] = []
         self.num_ids: list[int] = []
-        self.current_num: int | None = None
-        self.literal_counter = 0
+        self.unit_nums: dict[str, int] = {}
+        self.counters: dict[str, int] = {}
         self._setup()
 
     # ---------------------------------------------------------------- setup
@@ -287,26 +287,29 @@ class Renderer:
         self.num_ids.append(num_id)
         return num_id
 
-    def _numbered(self, text: str):
+    def _numbered(self, text: str, unit: str):
+        """A numbered paragraph: the document's own paragraphs are numbered on through the whole
+        document; a reply's restart at 1 when the source says numreset=reply."""
         from docx.oxml.ns import qn
 
+        key = unit if self.m.get("numreset") == "reply" else ""
         if self.m.get("numbering") == "auto":
-            if self.current_num is None:
-                self.current_num = self._new_num()
+            if key not in self.unit_nums:
+                self.unit_nums[key] = self._new_num()
             p = self._para(text, align="justify")
             ppr = p._p.get_or_add_pPr()
             numpr = ppr.makeelement(qn("w:numPr"), {})
             numpr.append(numpr.makeelement(qn("w:ilvl"), {qn("w:val"): "0"}))
-            numpr.append(numpr.makeelement(qn("w:numId"), {qn("w:val"): str(self.current_num)}))
+            numpr.append(numpr.makeelement(qn("w:numId"), {qn("w:val"): str(self.unit_nums[key])}))
             ppr.insert(0, numpr)
             return p
-        self.literal_counter += 1
+        self.counters[key] = self.counters.get(key, 0) + 1
         fmt = self.m.get("numformat", "%1.")
-        label = fmt.replace("%1", str(self.literal_counter))
+        label = fmt.replace("%1", str(self.counters[key]))
         if self.lang == "zh":
             return self._para(label + " " + text, align="justify", first=0.0, left=0.0)
-        p = self._para("", align="justify", left=2.0, hanging=1.0)
-        self._tabs_at(p, 2.0)
+        p = self._para("", align="justify", left=self._pl() + 1.0, hanging=1.0)
+        self._tabs_at(p, self._pl() + 1.0)
         self._text(p, label + "\t" + text)
         return p
 
@@ -314,11 +317,6 @@ class Renderer:
         from docx.enum.text import WD_TAB_ALIGNMENT
 
         p.paragraph_format.tab_stops.add_tab_stop(self.Cm(cm), WD_TAB_ALIGNMENT.LEFT)
-
-    def _restart_numbers(self):
-        if self.m.get("numreset") == "reply":
-            self.current_num = None
-            self.literal_counter = 0
 
     # ---------------------------------------------------------------- cover
     def cover(self):
@@ -340,12 +338,12 @@ class Renderer:
         self._text(c, cov.get("body", ""), bold=True, size=20)
         cell = t.cell(1, 1)
         first = True
-        for key in ("distr", "date", "blank", "edition", "orig"):
-            if key not in cov:
+        for key, value in self.src.cover:
+            if key not in ("distr", "date", "blank", "edition", "orig") and not re.match(r"r\d+$", key):
                 continue
             p = cell.paragraphs[0] if first else cell.add_paragraph()
             first = False
-            self._text(p, cov[key])
+            self._text(p, value)
         if self.rtl:
             for row in t.rows:
                 for cell in row.cells:
@@ -385,7 +383,6 @@ class Renderer:
             elif b.tag == "H1":
                 self._para(f[0], bold=True, size=12, before=12, after=8, keep=True,
                            left=self._hl(1), hanging=self._hh(1))
-                self._restart_numbers()
             elif b.tag == "H2":
                 self._para(f[0], bold=True, before=6, after=6, keep=True, left=self._hl(2), hanging=self._hh(2))
             elif b.tag in ("RH", "SECT"):
@@ -395,14 +392,13 @@ class Renderer:
                                left=self._hl(1), hanging=self._hh(1))
                 else:
                     self._para(text, bold=True, size=11, before=10, after=6, keep=True, left=self._hl(2))
-                self._restart_numbers()
             elif b.tag in ("ORIG", "DATE"):
                 self._para(f[0], align="right", after=0 if b.tag == "ORIG" else 10, keep=True)
             elif b.tag == "P":
                 first = 0.74 if self.lang in ("zh",) else (1.0 if self.m.get("indent") == "first" else 0.0)
                 self._para(f[0], align="justify", first=first, left=0.0 if first else self._pl())
             elif b.tag == "N":
-                self._numbered(f[0])
+                self._numbered(f[0], b.unit)
             elif b.tag == "LI":
                 p = self._para("", align="justify", left=self._pl() + 1.0, hanging=1.0)
                 self._tabs_at(p, self._pl() + 1.0)
@@ -510,38 +506,42 @@ def ocr_noise(text: str, src_path: str) -> str:
     return text
 
 
-def render(name: str) -> None:
+def render(names: list[str]) -> None:
+    """Word files first, then one LibreOffice run converts them all, then pdftotext."""
     import blindsrc
 
-    src_path = os.path.join(HERE, "src", name + ".src")
-    src = blindsrc.read(src_path)
     out = os.path.join(HERE, "reports")
-    docx_path = os.path.join(out, name + ".docx")
-    Renderer(src).save(docx_path)
+    sources = {}
+    for name in names:
+        src_path = os.path.join(HERE, "src", name + ".src")
+        sources[name] = (src_path, blindsrc.read(src_path))
+        Renderer(sources[name][1]).save(os.path.join(out, name + ".docx"))
     with tempfile.TemporaryDirectory() as tmp:
         cmd = ["soffice", f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "pdf",
-               "--outdir", tmp, docx_path]
+               "--outdir", tmp] + [os.path.join(out, n + ".docx") for n in names]
         if os.path.exists("/work/.heavy.lock"):
             cmd = ["flock", "/work/.heavy.lock"] + cmd
         subprocess.run(cmd, check=True, capture_output=True)
-        shutil.copy(os.path.join(tmp, name + ".pdf"), os.path.join(out, name + ".pdf"))
-    mode = src.meta.get("txtmode", "layout")
-    args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if mode == "layout" else [])
-    txt_path = os.path.join(out, name + ".txt")
-    subprocess.run(args + [os.path.join(out, name + ".pdf"), txt_path], check=True)
-    with open(txt_path, encoding="utf-8") as f:
-        text = f.read()
-    if src.meta.get("ocr") == "yes":
-        text = ocr_noise(text, src_path)
-    with open(txt_path, "w", encoding="utf-8") as f:
-        f.write(text)
-    print("rendered", name)
+        for name in names:
+            shutil.copy(os.path.join(tmp, name + ".pdf"), os.path.join(out, name + ".pdf"))
+    for name in names:
+        src_path, src = sources[name]
+        mode = src.meta.get("txtmode", "layout")
+        args = ["pdftotext", "-enc", "UTF-8"] + (["-layout"] if mode == "layout" else [])
+        txt_path = os.path.join(out, name + ".txt")
+        subprocess.run(args + [os.path.join(out, name + ".pdf"), txt_path], check=True)
+        with open(txt_path, encoding="utf-8") as f:
+            text = f.read()
+        if src.meta.get("ocr") == "yes":
+            text = ocr_noise(text, src_path)
+        with open(txt_path, "w", encoding="utf-8") as f:
+            f.write(text)
+        print("rendered", name)
 
 
 def main(argv: list[str]) -> int:
     names = argv or sorted(n[:-4] for n in os.listdir(os.path.join(HERE, "src")) if n.endswith(".src"))
-    for name in names:
-        render(name)
+    render(names)
     return 0
 
 

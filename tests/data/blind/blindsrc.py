@@ -71,6 +71,10 @@ class Source:
         return self.meta.get("lang", "en")
 
 
+def _cjk(ch: str) -> bool:
+    return "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef"
+
+
 def read(path: str) -> Source:
     meta: dict[str, str] = {}
     cover: list[tuple[str, str]] = []
@@ -85,8 +89,14 @@ def read(path: str) -> Source:
         if raw[0] in " \t":
             if last is None:
                 raise ValueError(f"{path}:{n}: continuation without a block")
-            sep = "" if meta.get("lang") == "zh" else " "
-            last.fields[-1] = last.fields[-1] + sep + raw.strip()
+            prev, nxt = last.fields[-1], raw.strip()
+            sep = " "
+            if meta.get("lang") == "zh":
+                # Chinese lines join without a space, except where a Chinese character meets a Latin letter
+                # or a digit (the UN Chinese style writes "来自 25 个国家")
+                sep = "" if not prev or not nxt or (_cjk(prev[-1]) == _cjk(nxt[0])) or not (
+                    prev[-1].isalnum() and nxt[0].isalnum()) else " "
+            last.fields[-1] = prev + sep + nxt
             continue
         parts = raw.split("|")
         tag = parts[0]

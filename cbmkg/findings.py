@@ -38,7 +38,7 @@ from rdflib.term import Node
 from .catalogue import Catalogue
 from .config import ROOT
 from .errors import InputError
-from .labels import Words, labels_of, number, values, words
+from .labels import Words, labels_of, number, values, when, words
 from .namespaces import CBM, SH, graph_iri
 from .store import GraphStore
 
@@ -61,6 +61,7 @@ class Rule:
     severity: URIRef
     obligation: URIRef | None    # cbm:checksObligation of the shape, when it names one
     query: str                   # ready to run: prefixes, parameters and targets in place
+    body: str                    # the same without the targets (what SHACL runs for each focus node)
     messages: dict[str, str]     # language → template with {?variable} placeholders
     consistency: bool            # checks a report against itself: no attribution
 
@@ -117,8 +118,9 @@ def _rules(shapes: Graph, consistency: set[Node]) -> Iterator[Rule]:
             for name, term in bindings.items():
                 text = _bind(text, name, term.n3())
             text = _bind(text, "currentShape", URIRef(str(shape)).n3())
+            prefixes = _prefixes(shapes, constraint)
             yield Rule(URIRef(str(shape)), URIRef(str(component)), severity, obligation,
-                       _prefixes(shapes, constraint) + _with_targets(text, targets),
+                       prefixes + _with_targets(text, targets), prefixes + text,
                        own_messages or _messages(shapes, constraint), shape in consistency)
 
 
@@ -383,11 +385,7 @@ def _message(a: Answer, template: str, lang: str, vocabulary: Words, reporter: s
         term = a.bindings.get(name)
         if term is None or term == NamedNode(str(CBM.Exactly)):  # "exactly" goes without saying
             return ""
-        if isinstance(term, NamedNode):
-            return vocabulary.label(term.value, lang)
-        if isinstance(term, OxLiteral) and term.datatype.value in _NUMBERS:
-            return number(term.value, lang)
-        return vocabulary.render(term.value, lang)
+        return _render(term, lang, vocabulary)
 
     statement = re.sub(r"\{[?$](\w+)\}", lambda m: shown(m.group(1)), template)
     statement = re.sub(r"  +", " ", statement).replace(" ,", ",").replace("( ", "(")
@@ -414,8 +412,8 @@ def _message(a: Answer, template: str, lang: str, vocabulary: Words, reporter: s
             text += style["open"] + vocabulary.label(why, lang) + style["close"]
         sentences.append(frame(str(CBM.appliedEdition), text))
     if status and status != str(CBM.Verified) and isinstance(limit := a.bindings.get("limit"), OxLiteral):
-        shown_limit = number(limit.value, lang) if limit.datatype.value in _NUMBERS else limit.value
-        sentences.append(_capital(vocabulary.label(str(CBM.limitValue), lang)) + " " + shown_limit
+        sentences.append(_capital(vocabulary.label(str(CBM.limitValue), lang)) + " "
+                         + _render(limit, lang, vocabulary)
                          + style["colon"] + _bare(vocabulary.definition(status, lang)))
     if "source_words" in said or "source_actor" in said:
         parts = [vocabulary.label(actor, lang)] if (actor := said.get("source_actor")) else []
@@ -425,6 +423,21 @@ def _message(a: Answer, template: str, lang: str, vocabulary: Words, reporter: s
     return style["join"].join(_bare(s) + style["end"] for s in sentences)
 
 
+def _render(term: Term, lang: str, vocabulary: Words) -> str:
+    """A term in a message: a label for an IRI, a number or a date as people write them, any
+    other text with the IRIs in it replaced by labels."""
+    if isinstance(term, NamedNode):
+        return vocabulary.label(term.value, lang)
+    if isinstance(term, OxLiteral) and not term.language:
+        kind = term.datatype.value
+        if kind in _NUMBERS:
+            return number(term.value, lang)
+        if kind in _DATES:
+            return when(term.value, kind, lang)
+    return vocabulary.render(term.value, lang)
+
+
+_DATES = {str(XSD.date), str(XSD.gYearMonth), str(XSD.gMonthDay)}
 _NUMBERS = {str(XSD.decimal), str(XSD.integer), str(XSD.double), str(XSD.float), str(XSD.int),
             str(XSD.long), str(XSD.nonNegativeInteger), str(XSD.positiveInteger)}
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date as Date
 from decimal import Decimal, InvalidOperation
 
+from babel.dates import format_date
 from babel.numbers import format_decimal
 from pyoxigraph import NamedNode
 
@@ -122,3 +124,28 @@ def number(lexical: str, lang: str) -> str:
         return format_decimal(Decimal(lexical), locale="zh" if lang == "zh" else "en")
     except (InvalidOperation, ValueError):
         return lexical
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+#: how dates are written (the UN's order in English), by the precision they are given to
+_DATES = {"en": {"date": "d MMMM y", "gYearMonth": "MMMM y", "gMonthDay": "d MMMM"},
+          "zh": {"date": "y年M月d日", "gYearMonth": "y年M月", "gMonthDay": "M月d日"}}
+
+
+def when(lexical: str, datatype: str, lang: str) -> str:
+    """A date as people write it: "2020-06-15" → "15 June 2020" / "2020年6月15日";
+    a month, a day of the year likewise; anything else as it is."""
+    kind = datatype.removeprefix(_XSD)
+    pattern = _DATES["zh" if lang == "zh" else "en"].get(kind)
+    if pattern is None:
+        return lexical
+    try:
+        if kind == "date":
+            day = Date.fromisoformat(lexical[:10])
+        elif kind == "gYearMonth":
+            day = Date(int(lexical[:4]), int(lexical[5:7]), 1)
+        else:  # --MM-DD, in a leap year so that 29 February is a day
+            day = Date(2000, int(lexical[2:4]), int(lexical[5:7]))
+    except ValueError:
+        return lexical
+    return format_date(day, pattern, locale="zh" if lang == "zh" else "en")

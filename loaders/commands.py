@@ -153,23 +153,32 @@ def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, i
 
 
 def _files_store(files: list[Path], config: Config) -> EmbeddedStore:
-    """An in-memory store with the ontology and registers plus the given files (each RDF
-    graph file in a graph of its own, datasets with their graphs, reports as the loader
-    writes them)."""
-    from cbmkg.namespaces import graph_iri
+    """An in-memory store with the ontology and registers plus the given files: an RDF
+    file's default graph becomes a graph of its own (a plain Turtle file is one graph), its
+    named graphs stay; a report is read as the loader reads it."""
+    from pyoxigraph import DefaultGraph, NamedNode, Quad, parse
 
-    from .build import RDF_FORMATS, input_parts, ontology_parts, read_rdf
+    from cbmkg.namespaces import graph_iri
+    from cbmkg.store.base import serialized
+
+    from .build import RDF_FORMATS, Part, input_parts, ontology_parts
 
     ontology = Path(config.ontology_dir)
     parts = ontology_parts(ontology)
     for path in files:
         fmt = RDF_FORMATS.get(path.suffix.lower())
-        if fmt is not None and not fmt.supports_datasets:
-            if not path.is_file():
-                raise InputError(f"{path}: no such file")
-            parts.append(read_rdf(path, graph=graph_iri("input", path.name)))
-        else:
+        if fmt is None:
             parts += input_parts([path], ontology)
+            continue
+        own = NamedNode(graph_iri("input", path.name))
+        try:
+            quads = [Quad(q.subject, q.predicate, q.object, own if isinstance(q.graph_name, DefaultGraph)
+                          else q.graph_name) for q in parse(path=str(path), format=fmt)]
+        except OSError as e:
+            raise InputError(f"{path}: cannot read: {e.strerror}") from None
+        except SyntaxError as e:
+            raise InputError(f"{path}: {e}") from None
+        parts.append(Part(path, serialized(quads, RdfFormat.N_QUADS), RdfFormat.N_QUADS))
     store = EmbeddedStore.memory()
     with store.begin(replace_all=True) as staging:
         for part in parts:

@@ -187,8 +187,9 @@ def test_messages_say_who_says_so_and_why_in_both_languages(found: Graph) -> Non
     assert _messages(found, "self-reported")["en"].startswith("By its own report, Russian Federation did not notify")
     assert _messages(found, "verified")["en"].startswith("According to OSCE, Azerbaijan did not notify")
     assert _messages(found, "late")["en"].startswith(
-        "By its own report, Georgia submitted its report under the Arms Trade Treaty on 15 June 2020, after "
-        "the yearly due day 31 May.")
+        "By its own report, Georgia's report under the Arms Trade Treaty is dated 15 June 2020; the yearly due "
+        "day is 31 May. Strength: established — the date, given to the day or to a month after the due month, "
+        "lies after the yearly due day.")
     assert "Limit 9,000: Not checked in any source" in _messages(found, "cited")["en"]
 
 
@@ -219,7 +220,8 @@ def test_thresholds_come_from_the_register() -> None:
     no longer reaches it, and the finding says so."""
     raised = world_store("""PREFIX odrl: <http://www.w3.org/ns/odrl/2/>
         DELETE { GRAPH ?g { ?c odrl:rightOperand 9000 } } INSERT { GRAPH ?g { ?c odrl:rightOperand 13000 } }
-        WHERE { GRAPH ?g { ?c odrl:rightOperand 9000 } FILTER(?c = <https://w3id.org/cbmkg/id/constraint/vd2011-notify-troops>) }""")
+        WHERE { GRAPH ?g { ?c odrl:rightOperand 9000 }
+                FILTER(?c = <https://w3id.org/cbmkg/id/constraint/vd2011-notify-troops>) }""")
     graph = compute(raised, SHAPES)
     assert (SHP + "VdNotificationRuledOutShape", EX + "exact-in-effect") in pairs(graph)
     assert "threshold of the Vienna Document 2011: 13,000 troops" in _messages(graph, "exact-in-effect")["en"]

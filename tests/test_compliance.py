@@ -169,7 +169,7 @@ def test_severity_follows_strength(found: Graph) -> None:
 
 def _messages(found: Graph, focus: str) -> dict[str, str]:
     f = next(found.subjects(SH.focusNode, URIRef(EX + focus)))
-    return {m.language: str(m) for m in found.objects(f, CBM.message) if isinstance(m, Literal)}
+    return {m.language or "": str(m) for m in found.objects(f, CBM.message) if isinstance(m, Literal)}
 
 
 def test_messages_say_who_says_so_and_why_in_both_languages(found: Graph) -> None:

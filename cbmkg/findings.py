@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +60,9 @@ class Rule:
     component: URIRef            # sh:SPARQLConstraintComponent, or a SPARQL-based component
     severity: URIRef
     obligation: URIRef | None    # cbm:checksObligation of the shape, when it names one
-    query: str                   # ready to run: prefixes, parameters and targets in place
-    body: str                    # the same without the targets (what SHACL runs for each focus node)
+    targets: str                 # the query for the shape's focus nodes
+    body: str                    # the rule's query, prefixes and parameters in place (SHACL runs
+                                 # it with $this bound to each focus node)
     messages: dict[str, str]     # language → template with {?variable} placeholders
     consistency: bool            # checks a report against itself: no attribution
 
@@ -118,9 +119,11 @@ def _rules(shapes: Graph, consistency: set[Node]) -> Iterator[Rule]:
             for name, term in bindings.items():
                 text = _bind(text, name, term.n3())
             text = _bind(text, "currentShape", URIRef(str(shape)).n3())
-            prefixes = _prefixes(shapes, constraint)
+            if text.find("{") < 0:
+                raise InputError(f"{shape}: not a SELECT query: {text[:80]}")
             yield Rule(URIRef(str(shape)), URIRef(str(component)), severity, obligation,
-                       prefixes + _with_targets(text, targets), prefixes + text,
+                       "SELECT DISTINCT $this WHERE { " + " UNION ".join(targets) + " }",
+                       _prefixes(shapes, constraint) + text,
                        own_messages or _messages(shapes, constraint), shape in consistency)
 
 
@@ -173,14 +176,36 @@ def _targets(shapes: Graph, shape: Node) -> list[str]:
     return patterns
 
 
-def _with_targets(select: str, targets: list[str]) -> str:
-    """The SELECT with its focus nodes joined first in its WHERE clause (where SHACL would
-    pre-bind $this to each of them)."""
-    opening = select.find("{")
-    if opening < 0:
-        raise InputError(f"not a SELECT query: {select[:80]}")
-    focus = "{ SELECT DISTINCT $this WHERE { " + " UNION ".join(targets) + " } }"
-    return select[:opening + 1] + "\n  " + focus + select[opening + 1:]
+#: focus nodes per query: a VALUES clause of this many IRIs keeps a query small
+BATCH = 2000
+
+
+def _bound(body: str, focus: Sequence[Term]) -> str:
+    """The rule's query with ``$this`` bound to ``focus`` by a VALUES clause first in its
+    WHERE clause, which the store then evaluates from (as SHACL pre-binds $this); blank
+    nodes, which VALUES cannot name, by their targets' pattern instead."""
+    opening = body.find("{")
+    return body[:opening + 1] + "\n  VALUES $this { " + " ".join(str(t) for t in focus) + " }" + body[opening + 1:]
+
+
+def _blank_focus(body: str, targets: str) -> str:
+    opening = body.find("{")
+    inner = targets.replace("SELECT DISTINCT $this WHERE { ", "SELECT DISTINCT $this WHERE { { ", 1)
+    return body[:opening + 1] + "\n  { " + inner + " } FILTER(isBlank($this)) } }" + body[opening + 1:]
+
+
+def _answers(store: GraphStore, rule: Rule, focus: list[Term]) -> Iterator[dict[str, Term]]:
+    named = [t for t in focus if not isinstance(t, BlankNode)]
+    queries = [_bound(rule.body, named[i:i + BATCH]) for i in range(0, len(named), BATCH)]
+    if len(named) < len(focus):
+        queries.append(_blank_focus(rule.body, rule.targets))
+    for query in queries:
+        result = store.select(query)
+        names = [v.value for v in result.variables]
+        for row in result:
+            if row["this"] is None:
+                raise InputError(f"{rule.shape}: a rule's query must project $this")
+            yield {n: row[n] for n in names if row[n] is not None}
 
 
 @dataclass
@@ -206,19 +231,18 @@ def compute(store: GraphStore, shapes_dir: Path, files: Iterable[Path] = ()) -> 
     """Every finding the rule shapes of ``shapes_dir`` (or the rule files among ``files``)
     give on ``store``, as the graph to write to FINDINGS_GRAPH.
 
-    A few queries in all, whatever the number of findings: one per rule shape, then one each
-    for where the facts come from, whose word they are, the words of the terms named, and the
-    register figures' verification statuses.
+    A few queries in all, whatever the number of findings: one for the focus nodes of each
+    set of targets, one per rule shape and BATCH focus nodes, then one each for where the
+    facts come from, whose word they are, the words of the terms named, and the register
+    figures' verification statuses.
     """
     _shapes, rules = load_rules(shapes_dir, files)
     answers: list[Answer] = []
+    focus: dict[str, list[Term]] = {}  # shapes with the same targets share their focus nodes
     for rule in rules:
-        result = store.select(rule.query)
-        names = [v.value for v in result.variables]
-        for row in result:
-            if row["this"] is None:
-                raise InputError(f"{rule.shape}: a rule's query must project $this")
-            answers.append(Answer(rule, {n: row[n] for n in names if row[n] is not None}))
+        if rule.targets not in focus:
+            focus[rule.targets] = [row["this"] for row in store.select(rule.targets)]
+        answers += [Answer(rule, bindings) for bindings in _answers(store, rule, focus[rule.targets])]
     facts = {a.fact for a in answers if a.fact}
     where = contexts(store, facts)
     said = attribution(store, {(a.fact, _party(a, where)) for a in answers if a.fact and _party(a, where)})

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from flask import Blueprint, Response, redirect, request
+from flask import Blueprint, Response, request
 from pyoxigraph import RdfFormat
-from werkzeug.wrappers import Response as WerkzeugResponse
 
 from cbmkg.config import ROOT
 from cbmkg.ontology import merged
@@ -36,11 +35,6 @@ def _serialised(media: str) -> bytes:
     if fmt is RdfFormat.TURTLE or fmt is None:
         return turtle
     return serialize(parse(turtle, format=RdfFormat.TURTLE), format=fmt) or b""
-
-
-@blueprint.get("/ontology/")
-def slash() -> WerkzeugResponse:
-    return redirect("/ontology", code=301)
 
 
 @blueprint.get("/ontology")

@@ -412,7 +412,9 @@ def _message(a: Answer, template: str, lang: str, vocabulary: Words, reporter: s
         return _render(term, lang, vocabulary)
 
     statement = re.sub(r"\{[?$](\w+)\}", lambda m: shown(m.group(1)), template)
+    # what an unbound placeholder leaves: double spaces, "( ", "(; " (an undated event)
     statement = re.sub(r"  +", " ", statement).replace(" ,", ",").replace("( ", "(")
+    statement = statement.replace("(; ", "(").replace("（；", "（")
     kind = said.get("kind")
     pattern = vocabulary.get(kind, "pattern", lang) if kind else None
     if a.rule.consistency or not reporter or not pattern:

@@ -179,7 +179,10 @@ def test_messages_say_who_says_so_and_why_in_both_languages(found: Graph) -> Non
         assert not any("http" in m or "{?" in m for m in messages), messages
     up_to = _messages(found, "invoked-up-to")
     assert up_to["en"].startswith("Armenia alleges that Azerbaijan did not notify a military activity of up to "
-                                  "10,000 troops (notification threshold of the Vienna Document 1994: 9,000 troops).")
+                                  "10,000 troops (11 March 2019; notification threshold of the Vienna Document "
+                                  "1994: 9,000 troops).")
+    assert _messages(found, "undated")["en"].startswith(
+        "Armenia alleges that Azerbaijan did not notify a military activity of 12,000 troops (notification threshold")
     assert 'Strength: possible but undecided — "Up to" or "less than" gives only a maximum' in up_to["en"]
     assert "Edition applied: Vienna Document 1994 (the edition the reporter invokes for the event)." in up_to["en"]
     assert up_to["zh"].startswith("亚美尼亚指称，阿塞拜疆未通知一次兵员多达 10,000 名的军事活动")
@@ -224,7 +227,8 @@ def test_thresholds_come_from_the_register() -> None:
                 FILTER(?c = <https://w3id.org/cbmkg/id/constraint/vd2011-notify-troops>) }""")
     graph = compute(raised, SHAPES)
     assert (SHP + "VdNotificationRuledOutShape", EX + "exact-in-effect") in pairs(graph)
-    assert "threshold of the Vienna Document 2011: 13,000 troops" in _messages(graph, "exact-in-effect")["en"]
+    message = _messages(graph, "exact-in-effect")["en"]
+    assert "notification threshold of the Vienna Document 2011: 13,000 troops" in message
 
 
 def test_an_invoked_edition_wins_over_the_one_in_effect() -> None:

@@ -111,8 +111,8 @@ def test_the_form_for_people(base: str) -> None:
     assert 'id="integrity"' in sent.text and 'id="findings"' in sent.text
     assert "A reply has exactly one respondent" in sent.text and "The data does not conform" in sent.text
     assert "cbm:Reply" in sent.text  # the pasted data is kept in the form
-    uploaded = requests.post(base + "/validate", files={"file": ("holdings.ttl", HOLDINGS), "format": (None, "text/turtle")},
-                             timeout=120)
+    uploaded = requests.post(base + "/validate", timeout=120,
+                             files={"file": ("holdings.ttl", HOLDINGS), "format": (None, "text/turtle")})
     assert "Armenia alleges that Azerbaijan holds up to 700 battle tanks" in uploaded.text
     broken = requests.post(base + "/validate", files={"data": (None, "@prefix : <"), "format": (None, "text/turtle")},
                            timeout=30)

@@ -7,12 +7,41 @@ them can be dereferenced by the server.
 
 from __future__ import annotations
 
-from rdflib import Namespace
-from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
+from difflib import get_close_matches
+
+from rdflib import Namespace, URIRef
+from rdflib.namespace import DCTERMS, ORG, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD, ClosedNamespace
+
+from .errors import CbmkgError
+from .ontology import TERMS, declared_terms
 
 BASE = "https://w3id.org/cbmkg/"
 
-CBM = Namespace(BASE + "ontology#")
+
+class UndeclaredTerm(CbmkgError, KeyError):
+    """A ``cbm:`` term the ontology does not declare (a misspelling, or a term to add to
+    ontology/*.ttl first). A KeyError too, as rdflib's closed namespaces raise."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class Vocabulary(ClosedNamespace):
+    """The ``cbm:`` namespace, closed: only the terms ``ontology/cbm-*.ttl`` declare exist,
+    so code cannot write a term the ontology does not define; anything else raises
+    :class:`UndeclaredTerm`, naming it and the nearest declared term."""
+
+    def term(self, name: str) -> URIRef:
+        try:
+            return super().term(name)
+        except KeyError:
+            near = get_close_matches(name, dir(self), n=1)
+            hint = f" (did you mean cbm:{near[0]}?)" if near else ""
+            raise UndeclaredTerm(f"cbm:{name} is not a term of the ontology{hint}: "
+                                 "declare it in ontology/cbm-*.ttl or correct it") from None
+
+
+CBM = Vocabulary(TERMS, sorted(declared_terms()))
 ID = Namespace(BASE + "id/")
 GRAPH = Namespace(BASE + "graph/")
 SHAPES = Namespace(BASE + "shapes#")

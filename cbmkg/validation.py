@@ -1,9 +1,13 @@
-"""SHACL validation of the graph with the shapes of ``shapes/`` (pySHACL is the validator).
+"""SHACL validation of the graph with the shapes of ``shapes/`` (pyshacl-turbo, or the
+pySHACL reference).
 
-The shapes are data (Turtle files); this module only loads them, runs pySHACL over the
-union of the graphs, and turns its report into results a person or a program can read.
-Severity follows the shapes: an ``sh:Violation`` makes the data non-conforming (a build
-stops), an ``sh:Warning`` or ``sh:Info`` is reported and the data kept.
+The shapes are data (Turtle files); this module only loads them, runs the validator over the
+union of the graphs, and turns its report into results a person or a program can read: every
+message in English and Chinese, each told apart by the template it was filled from, with
+labels for the IRIs it names (in the results and in the standard report alike). Severity
+follows the shapes: an ``sh:Violation`` makes the data non-conforming (a build stops), an
+``sh:Warning`` or ``sh:Info`` is reported and the data kept. The compliance findings
+(``findings.py``) are reported next to the results, in a section of their own.
 """
 
 from __future__ import annotations
@@ -11,17 +15,21 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pyoxigraph import DefaultGraph, RdfFormat, Store, parse, serialize
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import RDF
+from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QuerySolutions, RdfFormat, Store, parse, serialize
+from pyoxigraph import Literal as OxLiteral
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, RDFS
 from rdflib.term import Node
 
 from .errors import InputError
-from .namespaces import PREFIXES, SH
+from .findings import Summary
+from .labels import Words, words_query
+from .labels import short as short
+from .namespaces import SH
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,8 @@ class Result:
     value: str | None
     message_en: str
     message_zh: str | None
+    shape_label: str = ""    # the shape's English name
+    focus_label: str = ""    # the focus node's English label, or a prefixed name
 
 
 @dataclass
@@ -108,7 +118,67 @@ def validate(data: Graph | Store, shapes: Graph, *, inference: str | None = None
         allow_infos=True)
     if not isinstance(report, Graph):  # an engine may hand back the report serialised
         report = Graph().parse(data=report, format="turtle")
-    return Outcome(_results(report, shapes), report)
+    vocabulary = _readable(report, shapes, data)
+    return Outcome(_results(report, shapes, vocabulary), report)
+
+
+def _templates(shapes: Graph, report: Graph, result: Node) -> list[tuple[str, re.Pattern[str]]]:
+    """The message templates a result may have been filled from, with their languages."""
+    owners = [report.value(result, SH.sourceShape), report.value(result, SH.sourceConstraint)]
+    component = report.value(result, SH.sourceConstraintComponent)
+    owners += [shapes.value(component, p) for p in (SH.nodeValidator, SH.validator, SH.propertyValidator)]
+    found = []
+    for owner in owners:
+        if owner is None:
+            continue
+        for m in shapes.objects(owner, SH.message):
+            if isinstance(m, Literal):
+                parts = re.split(r"\{[?$]\w+\}", str(m))
+                pattern = ".*?".join(re.escape(part) for part in parts)
+                found.append((m.language or "en", re.compile(pattern, re.DOTALL)))
+    return found
+
+
+def _readable(report: Graph, shapes: Graph, data: Graph | Store) -> Words:
+    """Each message of ``report`` tagged with its language and its IRIs replaced by labels;
+    the labels read (of the IRIs the messages name and of the focus nodes)."""
+    messages = list(report.subject_objects(SH.resultMessage))
+    iris = {i for _, m in messages for i in Words().iris_in(str(m))}
+    iris |= {str(f) for f in report.objects(None, SH.focusNode) if isinstance(f, URIRef)}
+    vocabulary = Words.from_rows(_select(data, words_query(iris))) if iris else Words()
+    for result, message in messages:
+        lang = message.language if isinstance(message, Literal) else None
+        if not lang:  # a message filled in from a template loses its language tag
+            lang = next((lang for lang, p in _templates(shapes, report, result) if p.fullmatch(str(message))),
+                        None) or _script(str(message))
+        report.remove((result, SH.resultMessage, message))
+        report.add((result, SH.resultMessage, Literal(vocabulary.render(str(message), lang), lang=lang)))
+    return vocabulary
+
+
+def _select(data: Graph | Store, query: str) -> list[dict[str, Node | None]]:
+    """Rows of a SELECT on an rdflib graph or an Oxigraph store, as rdflib terms."""
+    if isinstance(data, Graph):
+        return [dict(row.asdict()) for row in data.query(query)]  # type: ignore[union-attr]  # a SELECT gives rows
+    result = data.query(query, default_graph=DefaultGraph())
+    assert isinstance(result, QuerySolutions)
+    names = [v.value for v in result.variables]
+    rows: list[dict[str, Node | None]] = []
+    for row in result:
+        rows.append({n: _term(row[n]) for n in names})
+    return rows
+
+
+def _term(term: NamedNode | BlankNode | OxLiteral | None) -> Node | None:
+    if term is None:
+        return None
+    if isinstance(term, NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, BlankNode):
+        return BNode(term.value)
+    if term.language:
+        return Literal(term.value, lang=term.language)
+    return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
 def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
@@ -119,25 +189,28 @@ def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
     return parent if parent is not None else shape
 
 
-def _results(report: Graph, shapes: Graph) -> list[Result]:
+def _results(report: Graph, shapes: Graph, vocabulary: Words) -> list[Result]:
     out = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         messages: dict[str | None, str] = {}
         for m in report.objects(result, SH.resultMessage):
-            # a message filled in from a template loses its language tag: tell it by script
-            lang = m.language if isinstance(m, Literal) and m.language else _script(str(m))
-            messages[lang] = str(m)
+            messages[m.language if isinstance(m, Literal) else None] = str(m)
         severity = report.value(result, SH.resultSeverity)
         path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
+        shape = _node_shape(shapes, report.value(result, SH.sourceShape))
+        focus = str(report.value(result, SH.focusNode))
+        name = shapes.value(shape, RDFS.label) if shape is not None else None
         out.append(Result(
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
-            shape=str(_node_shape(shapes, report.value(result, SH.sourceShape))),
-            focus=str(report.value(result, SH.focusNode)),
+            shape=str(shape),
+            focus=focus,
             path=str(path) if isinstance(path, URIRef) else None,
             value=str(value) if value is not None else None,
             message_en=messages.get("en") or messages.get(None) or next(iter(messages.values()), ""),
-            message_zh=messages.get("zh")))
+            message_zh=messages.get("zh"),
+            shape_label=str(name) if name is not None else short(str(shape)),
+            focus_label=vocabulary.label(focus, "en")))
     order = {"Violation": 0, "Warning": 1, "Info": 2}
     return sorted(out, key=lambda r: (order.get(r.severity, 3), r.shape, r.focus))
 
@@ -149,32 +222,44 @@ def _script(text: str) -> str:
     return "zh" if cjk > len(re.findall(r"[A-Za-z]", text)) else "en"
 
 
-def short(iri: str | None) -> str:
-    if not iri:
-        return ""
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    if iri.startswith("https://w3id.org/cbmkg/shapes#"):
-        return "shp:" + iri.split("#", 1)[1]
-    return iri
+def _severities(items: Iterable[Result] | Iterable[Summary]) -> str:
+    counts = {k: sum(1 for x in items if x.severity == k) for k in ("Violation", "Warning", "Info")}
+    return f"{counts['Violation']} violations, {counts['Warning']} warnings, {counts['Info']} notes"
 
 
-def as_text(outcome: Outcome) -> str:
-    lines = [f"{r.severity:<9} {short(r.shape)}  {short(r.focus)}"
-             + (f"  {short(r.path)}" if r.path else "") + f"\n          {r.message_en}"
-             + (f"\n          {r.message_zh}" if r.message_zh else "") for r in outcome.results]
-    verdict = "conforms" if outcome.conforms else "does not conform"
-    lines.append(f"{verdict}: {outcome.count('Violation')} violations, "
-                 f"{outcome.count('Warning')} warnings, {outcome.count('Info')} notes")
+def as_text(outcome: Outcome, findings: Sequence[Summary] | None = None) -> str:
+    """The results for people: the data's integrity, then (when given) the compliance
+    findings, each section on its own; labels, not IRIs, and both languages."""
+    lines = ["Data integrity"]
+    for r in outcome.results:
+        where = r.focus_label + (f", {short(r.path)}" if r.path else "")
+        lines.append(f"  {r.severity:<9} {r.shape_label} — {where}")
+        lines += [f"            {m}" for m in (r.message_en, r.message_zh) if m]
+    verdict = "the data conforms" if outcome.conforms else "the data does not conform"
+    lines.append(f"  {verdict}: {_severities(outcome.results)}")
+    if findings is not None:
+        lines += ["", "Compliance findings (what the reports say of states, weighed against the register)"]
+        for f in findings:
+            lines.append(f"  {f.severity:<9} {f.rule_label}" + (f" — {f.party}" if f.party else ""))
+            lines += [f"            {m}" for m in (f.message_en, f.message_zh) if m]
+            said = "; ".join(x for x in (f"strength: {f.strength}" if f.strength else "",
+                                         f"evidence: {f.evidence}" if f.evidence else "",
+                                         f"source: {f.source}" if f.source else "") if x)
+            if said:
+                lines.append(f"            [{said}]")
+        lines.append(f"  {len(findings)} findings: {_severities(findings)}")
     return "\n".join(lines) + "\n"
 
 
-def as_csv(outcome: Outcome) -> str:
+def as_csv(outcome: Outcome, findings: Sequence[Summary] = ()) -> str:
     buf = io.StringIO()
     writer = csv.writer(buf)
-    writer.writerow(["severity", "shape", "focus", "path", "value", "message_en", "message_zh"])
+    writer.writerow(["section", "severity", "shape", "focus", "path", "value", "message_en", "message_zh",
+                     "strength", "evidence", "source"])
     for r in outcome.results:
-        writer.writerow([r.severity, r.shape, r.focus, r.path or "", r.value or "", r.message_en,
-                         r.message_zh or ""])
+        writer.writerow(["integrity", r.severity, r.shape, r.focus, r.path or "", r.value or "", r.message_en,
+                         r.message_zh or "", "", "", ""])
+    for f in findings:
+        writer.writerow(["compliance", f.severity, f.rule, f.focus, "", "", f.message_en, f.message_zh,
+                         f.strength, f.evidence, f.source])
     return buf.getvalue()

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from pyoxigraph import RdfFormat
+from rdflib import Graph
+from rdflib.namespace import RDF
 from rich.console import Console
 from rich.table import Table
 
 from cbmkg.cli import err, store_options, where
 from cbmkg.config import Config, load_config
-from cbmkg.store import open_store
+from cbmkg.errors import InputError, StoreError
+from cbmkg.store import EmbeddedStore, open_store
 
 
 @click.command()
@@ -87,56 +89,104 @@ def extract(report: Path, fmt: str, output: Path | None, symbol: str | None) -> 
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--shapes", "shape_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Shapes file(s) to use instead of every file of shapes/ (repeatable).")
+              help="Shapes file(s) to use instead of every file of shapes/ (repeatable); the rule "
+                   "files among them (compliance-*.ttl, consistency.ttl) give the findings.")
 @click.option("--format", "fmt", type=click.Choice(["text", "turtle", "jsonld", "csv"]),
               default="text", show_default=True)
 @click.option("--inference", type=click.Choice(["none", "rdfs"]), default="none", show_default=True,
               help="Add what RDFS entails from the ontology before validating.")
 @click.option("--engine", type=click.Choice(["turbo", "pyshacl"]), default="turbo", show_default=True,
               help="pyshacl-turbo (fast) or pySHACL (the reference).")
-@click.option("--findings/--no-findings", "write_findings", default=True, show_default=True,
-              help="Write the compliance findings into the store (graph …/graph/findings).")
+@click.option("--findings/--no-findings", "with_findings", default=True, show_default=True,
+              help="Compute and report the compliance findings (and, for the store, write them into "
+                   "its graph …/graph/findings).")
+@click.option("--fail-on", type=click.Choice(["integrity", "findings"]), default="integrity",
+              show_default=True,
+              help="Exit 1 on a data-integrity violation only, or also on a compliance finding "
+                   "that is an sh:Violation (an established breach).")
 @store_options
 def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, inference: str,
-             engine: str, write_findings: bool, config: Config) -> None:
-    """Validate the store, or FILES (RDF or reports, with the ontology), with the SHACL shapes.
+             engine: str, with_findings: bool, fail_on: str, config: Config) -> None:
+    """Validate the store, or FILES (with the ontology and registers), with the SHACL shapes.
 
-    Exits 0 when the data conforms (no sh:Violation), 1 when it does not.
+    FILES are RDF (Turtle, N-Triples, JSON-LD, RDF/XML, N-Quads, TriG) or UN reports (.txt,
+    .pdf, .docx). Two sections: the data's integrity (the integrity shapes), and the
+    compliance findings (the rule shapes: what reports say of states, which is no fault of
+    the data). Exits 1 when the data does not conform (an integrity sh:Violation), or, with
+    --fail-on findings, also when a finding is an sh:Violation.
     """
-    from cbmkg import validation
+    from cbmkg import findings, validation
 
-    shapes = validation.load_shapes(Path(config.shapes_dir), shape_files)
-    if files:
-        data = _files_graph(list(files), config)
-    else:
-        data = validation.union_store(open_store(config).export_bytes())
+    shapes_dir = Path(config.shapes_dir)
+    chosen = list(shape_files) or sorted(shapes_dir.glob("*.ttl"))
+    rules = findings.rule_paths(shapes_dir, chosen)
+    integrity = [p for p in chosen if p not in rules]
+    store = _files_store(list(files), config) if files else open_store(config)
+    outcome = validation.Outcome([], Graph())
     with err.status("validating…"):
-        outcome = validation.validate(data, shapes, engine=engine,
-                                      inference=None if inference == "none" else inference)
-    if fmt == "text":
-        click.echo(validation.as_text(outcome), nl=False)
-    elif fmt == "csv":
-        click.echo(validation.as_csv(outcome), nl=False)
-    else:
-        outcome.report.bind("sh", "http://www.w3.org/ns/shacl#")
-        click.echo(outcome.report.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
-    if not files and write_findings:
-        from cbmkg import findings
-
-        store = open_store(config)
-        graph = findings.compute(store, Path(config.shapes_dir))
-        store.replace_graph(findings.FINDINGS_GRAPH, graph.serialize(format="nt", encoding="utf-8"),
+        if integrity:
+            outcome = validation.validate(validation.union_store(store.export_bytes()),
+                                          validation.load_shapes(shapes_dir, integrity), engine=engine,
+                                          inference=None if inference == "none" else inference)
+        found = findings.compute(store, shapes_dir, rules) if with_findings and rules else None
+    if found is not None and not files:
+        store.replace_graph(findings.FINDINGS_GRAPH, found.serialize(format="nt", encoding="utf-8"),
                             RdfFormat.N_TRIPLES)
-        err.print(f"{len(set(graph.subjects()))} compliance findings written to {findings.FINDINGS_GRAPH}")
-    if not outcome.conforms:
+        err.print(f"{len(set(found.subjects(RDF.type, findings.CBM.ComplianceFinding)))} compliance "
+                  f"findings written to {findings.FINDINGS_GRAPH}")
+    rules_graph = validation.load_shapes(shapes_dir, rules) if found is not None else None
+    summaries = findings.summaries(found, store, rules_graph) if found is not None else None
+    if fmt == "text":
+        click.echo(validation.as_text(outcome, summaries), nl=False)
+    elif fmt == "csv":
+        click.echo(validation.as_csv(outcome, summaries or ()), nl=False)
+    else:
+        report = outcome.report
+        if found is not None:
+            report += found  # the findings are sh:ValidationResult too, next to the integrity report
+        report.bind("sh", "http://www.w3.org/ns/shacl#")
+        report.bind("cbm", "https://w3id.org/cbmkg/ontology#")
+        click.echo(report.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
+    violations = [s for s in summaries or () if s.severity == "Violation"]
+    if not outcome.conforms or (fail_on == "findings" and violations):
         sys.exit(1)
 
 
-def _files_graph(files: list[Path], config: Config) -> Any:
-    """The ontology and registers plus the given files, as one graph."""
-    from cbmkg.validation import union_store
+def _files_store(files: list[Path], config: Config) -> EmbeddedStore:
+    """An in-memory store with the ontology and registers plus the given files: an RDF
+    file's default graph becomes a graph of its own (a plain Turtle file is one graph), its
+    named graphs stay; a report is read as the loader reads it."""
+    from pyoxigraph import DefaultGraph, NamedNode, Quad, parse
 
-    from .build import input_parts, ontology_parts, parts_dump
+    from cbmkg.namespaces import graph_iri
+    from cbmkg.store.base import serialized
+
+    from .build import RDF_FORMATS, Part, input_parts, ontology_parts
 
     ontology = Path(config.ontology_dir)
-    return union_store(parts_dump(ontology_parts(ontology) + input_parts(files, ontology)))
+    parts = ontology_parts(ontology)
+    for path in files:
+        fmt = RDF_FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            parts += input_parts([path], ontology)
+            continue
+        own = NamedNode(graph_iri("input", path.name))
+        try:
+            quads = [Quad(q.subject, q.predicate, q.object, own if isinstance(q.graph_name, DefaultGraph)
+                          else q.graph_name) for q in parse(path=str(path), format=fmt)]
+        except OSError as e:
+            raise InputError(f"{path}: cannot read: {e.strerror}") from None
+        except SyntaxError as e:
+            raise InputError(f"{path}: {e}") from None
+        parts.append(Part(path, serialized(quads, RdfFormat.N_QUADS), RdfFormat.N_QUADS))
+    store = EmbeddedStore.memory()
+    with store.begin(replace_all=True) as staging:
+        for part in parts:
+            try:
+                if part.graph:
+                    staging.put_graph(part.graph, part.data, part.format)
+                else:
+                    staging.put_dataset(part.data, part.format)
+            except StoreError as e:
+                raise InputError(f"{part.source}: {e}") from None
+    return store

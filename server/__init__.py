@@ -34,7 +34,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
 
     # imported here, not at the top: `cbmkg serve` imports this package in gunicorn's master
     # before it sets PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads on import
-    from . import errors, graph_store, manners, named, pages, sparql, ui, validate, watchdog
+    from . import errors, graph_store, manners, named, ontology, pages, sparql, ui, validate, watchdog
     from .fastpath import FastSparql
     from .workers import runner_for
 
@@ -52,6 +52,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
     app.register_blueprint(graph_store.blueprint)
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(validate.blueprint)
+    app.register_blueprint(ontology.blueprint)
     app.register_blueprint(pages.blueprint)
     app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
 

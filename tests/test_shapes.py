@@ -11,10 +11,11 @@ from rdflib import Graph
 from rdflib.namespace import DCTERMS, RDFS
 
 from cbmkg.config import ROOT
+from cbmkg.ontology import merged
 from cbmkg.validation import load_shapes, validate
 
 SHAPES = load_shapes(ROOT / "shapes", sorted((ROOT / "shapes").glob("integrity*.ttl")))
-CORE = Graph().parse(ROOT / "ontology" / "cbm-core.ttl", format="turtle")
+CORE = merged()  # the ontology's modules: the terms the closed vocabulary allows
 PREFIXES = """@prefix cbm: <https://w3id.org/cbmkg/ontology#> .
 @prefix dct: <http://purl.org/dc/terms/> .
 @prefix oa: <http://www.w3.org/ns/oa#> .
@@ -77,7 +78,7 @@ CASES = {
     "QuantityShape": ("""DELETE { :troops cbm:value ?v } INSERT { :troops cbm:value "-5.0"^^xsd:decimal }
                          WHERE { :troops cbm:value ?v }""",
                       ":troops", "value", "A quantity has one non-negative decimal value"),
-    "ClaimShape": ("""DELETE { :claim cbm:stance cbm:Accusation } INSERT { :claim cbm:stance cbm:Gossip } WHERE {}""",
+    "ClaimShape": ("""DELETE { :claim cbm:stance cbm:Accusation } INSERT { :claim cbm:stance cbm:UpTo } WHERE {}""",
                    ":claim", "stance", "A claim has one stance"),
     "MentionShape": ("""DELETE { :mention cbm:mentions :AZE } WHERE {}""",
                      ":mention", None, "A mention that is not marked unresolved"),

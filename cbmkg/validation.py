@@ -4,6 +4,13 @@ The shapes are data (Turtle files); this module only loads them, runs pySHACL ov
 union of the graphs, and turns its report into results a person or a program can read.
 Severity follows the shapes: an ``sh:Violation`` makes the data non-conforming (a build
 stops), an ``sh:Warning`` or ``sh:Info`` is reported and the data kept.
+
+A store is validated by *units* (:func:`validate_units`): the graphs of one report (or one
+input file) together with the *base* graphs, the ontology and the registers. Units are
+taken a bounded number of quads at a time into an in-memory store, so memory follows the
+chunk, not the store (the engine reads its data whole, and its time grows faster than the
+data: one chunk of 100,000 quads is validated several times faster per quad than one of a
+million, benchmarks/scale.py), and a build that adds a report validates that report only.
 """
 
 from __future__ import annotations
@@ -14,14 +21,25 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import DefaultGraph, RdfFormat, Store, parse, serialize
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from .errors import InputError
-from .namespaces import PREFIXES, SH
+from .namespaces import GRAPH, PREFIXES, SH
+
+if TYPE_CHECKING:
+    from .store import GraphStore
+
+#: graphs every unit is validated with: the ontology and the registers
+BASE_GRAPHS = f"{GRAPH}ontology/"
+#: graphs of one report edition and its replies: ``…/graph/report/<slug>/<lang>[/…]``
+REPORT_GRAPHS = re.compile(re.escape(f"{GRAPH}report/") + r"[^/]+/[^/]+")
+#: quads of units validated at once (with the base graphs on top)
+CHUNK_QUADS = 100_000
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,7 @@ class Result:
 class Outcome:
     results: list[Result]
     report: Graph            # the standard SHACL validation report
+    quads: int = 0           # quads validated (with the base graphs once per chunk)
 
     @property
     def conforms(self) -> bool:
@@ -111,6 +130,84 @@ def validate(data: Graph | Store, shapes: Graph, *, inference: str | None = None
     return Outcome(_results(report, shapes), report)
 
 
+def units_of(graphs: Iterable[str]) -> list[list[str]]:
+    """The units of a store's graphs: one per report edition (its document and reply
+    graphs), and one of the other graphs that are not base graphs (findings, datasets)."""
+    by_report: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for g in sorted(graphs):
+        if g.startswith(BASE_GRAPHS):
+            continue
+        match = REPORT_GRAPHS.match(g)
+        if match:
+            by_report.setdefault(match[0], []).append(g)
+        else:
+            rest.append(g)
+    return list(by_report.values()) + ([rest] if rest else [])
+
+
+def validate_units(store: GraphStore, units: Iterable[list[str]], shapes: Graph, *,
+                   sizes: dict[str, int] | None = None, chunk_quads: int = CHUNK_QUADS,
+                   engine: str = "turbo", inference: str | None = None) -> Outcome:
+    """Validate each unit (a list of graph names; [] for the base alone) of ``store``
+    together with its base graphs, up to ``chunk_quads`` quads of units at a time.
+
+    Results are gathered (one result found in two chunks, on a base node, counts once)
+    into one report graph.
+    """
+    sizes = sizes if sizes is not None else store.graph_sizes()
+    base = [g for g in sorted(sizes) if g.startswith(BASE_GRAPHS)]
+    base_data = b"".join(store.graph_ntriples(g) for g in base)
+    base_quads = sum(sizes[g] for g in base)
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    filled = 0
+    for unit in units:
+        graphs = [g for g in unit if g not in base]
+        if current and filled + sum(sizes.get(g, 0) for g in graphs) > chunk_quads:
+            chunks.append(current)
+            current, filled = [], 0
+        current += graphs
+        filled += sum(sizes.get(g, 0) for g in graphs)
+    chunks.append(current)
+    results: dict[Result, Node] = {}
+    report = Graph()
+    total = 0
+    for chunk in chunks:
+        flat = Store()
+        flat.bulk_load(base_data, RdfFormat.N_TRIPLES)
+        for g in chunk:
+            flat.bulk_load(store.graph_ntriples(g), RdfFormat.N_TRIPLES)
+        total += base_quads + sum(sizes.get(g, 0) for g in chunk)
+        part = validate(flat, shapes, engine=engine, inference=inference)
+        for result, node in _result_nodes(part.report, shapes):
+            if result not in results:
+                results[result] = node
+                _copy_result(part.report, node, report)
+    root = BNode()
+    report.add((root, RDF.type, SH.ValidationReport))
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    ordered = sorted(results, key=lambda r: (order.get(r.severity, 3), r.shape, r.focus))
+    report.add((root, SH.conforms, Literal(not any(r.severity == "Violation" for r in ordered))))
+    for node in results.values():
+        report.add((root, SH.result, node))
+    return Outcome(ordered, report, total)
+
+
+def _copy_result(source: Graph, node: Node, target: Graph) -> None:
+    """A result and what hangs from it through blank nodes (paths, details)."""
+    todo, seen = [node], set()
+    while todo:
+        subject = todo.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for p, o in source.predicate_objects(subject):
+            target.add((subject, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
+
+
 def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
     """A property shape is reported by the node shape that holds it (a readable name)."""
     if shape is None:
@@ -120,6 +217,12 @@ def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
 
 
 def _results(report: Graph, shapes: Graph) -> list[Result]:
+    out = [r for r, _node in _result_nodes(report, shapes)]
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    return sorted(out, key=lambda r: (order.get(r.severity, 3), r.shape, r.focus))
+
+
+def _result_nodes(report: Graph, shapes: Graph) -> list[tuple[Result, Node]]:
     out = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         messages: dict[str | None, str] = {}
@@ -130,16 +233,15 @@ def _results(report: Graph, shapes: Graph) -> list[Result]:
         severity = report.value(result, SH.resultSeverity)
         path = report.value(result, SH.resultPath)
         value = report.value(result, SH.value)
-        out.append(Result(
+        out.append((Result(
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             shape=str(_node_shape(shapes, report.value(result, SH.sourceShape))),
             focus=str(report.value(result, SH.focusNode)),
             path=str(path) if isinstance(path, URIRef) else None,
             value=str(value) if value is not None else None,
             message_en=messages.get("en") or messages.get(None) or next(iter(messages.values()), ""),
-            message_zh=messages.get("zh")))
-    order = {"Violation": 0, "Warning": 1, "Info": 2}
-    return sorted(out, key=lambda r: (order.get(r.severity, 3), r.shape, r.focus))
+            message_zh=messages.get("zh")), result))
+    return out
 
 
 def _script(text: str) -> str:

@@ -21,8 +21,16 @@ from cbmkg.store import open_store
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Check everything with the SHACL shapes before publishing (a violation stops "
                    "the build). Skip it only for bulk data checked elsewhere.")
+@click.option("--add", is_flag=True,
+              help="Keep what the store holds and add (or replace) the graphs of REPORTS only; "
+                   "only they are validated. Embedded store only.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that read reports (default: one per core).")
+@click.option("--summary", type=click.Choice(["graphs", "total"]), default="graphs", show_default=True,
+              help="Print every named graph with its triples, or the totals only.")
 @store_options
-def build(reports: tuple[Path, ...], validate: bool, config: Config) -> None:
+def build(reports: tuple[Path, ...], validate: bool, add: bool, jobs: int | None, summary: str,
+          config: Config) -> None:
     """Build the graph: ontology + registers + REPORTS into the store.
 
     With no REPORTS, the bundled corpus is built. REPORTS are UN reports (.txt, .pdf,
@@ -32,19 +40,30 @@ def build(reports: tuple[Path, ...], validate: bool, config: Config) -> None:
     from .build import build as run_build
     from .build import default_inputs
 
+    if add and not reports:
+        raise click.UsageError("--add needs the REPORTS to add")
+    if add and config.endpoint:
+        raise click.UsageError("--add works on the embedded store; rebuild a remote store whole")
     inputs = list(reports) or default_inputs(Path(config.corpus_dir))
     store = open_store(config, create=True)
     with err.status("building…") as status:
-        summary = run_build(store, Path(config.ontology_dir), inputs,
-                            progress=lambda message: status.update(message),
-                            shapes_dir=Path(config.shapes_dir) if validate else None)
-    if summary.warnings:
-        err.print(f"[yellow]{summary.warnings} validation warnings[/] (`cbmkg validate` lists them)")
+        result = run_build(store, Path(config.ontology_dir), inputs,
+                           progress=lambda message: status.update(message),
+                           shapes_dir=Path(config.shapes_dir) if validate else None, add=add, jobs=jobs)
+    for note in result.notes:
+        err.print(f"[yellow]warning[/] {note}")
+    if result.warnings:
+        err.print(f"[yellow]{result.warnings} validation warnings[/] (`cbmkg validate` lists them)")
     table = Table("named graph", "triples", title=f"cbmkg store ({where(config)})")
-    for graph, n in sorted(summary.graphs.items()):
-        table.add_row(graph, str(n))
-    table.add_row("[bold]total[/]", f"[bold]{summary.quads}[/]")
+    if summary == "graphs":
+        for graph, n in sorted(result.graphs.items()):
+            table.add_row(graph, str(n))
+    else:
+        table.add_row(f"{len(result.graphs)} named graphs", "")
+    table.add_row("[bold]total[/]", f"[bold]{result.quads}[/]")
     Console().print(table)
+    err.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
+              + (f"; {result.validated} quads validated" if validate else ""))
 
 
 @click.command()
@@ -106,13 +125,16 @@ def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, i
     from cbmkg import validation
 
     shapes = validation.load_shapes(Path(config.shapes_dir), shape_files)
-    if files:
-        data = _files_graph(list(files), config)
-    else:
-        data = validation.union_store(open_store(config).export_bytes())
     with err.status("validating…"):
-        outcome = validation.validate(data, shapes, engine=engine,
-                                      inference=None if inference == "none" else inference)
+        if files:
+            outcome = validation.validate(_files_graph(list(files), config), shapes, engine=engine,
+                                          inference=None if inference == "none" else inference)
+        else:  # report by report with the registers: memory bounded whatever the store's size
+            store = open_store(config)
+            sizes = store.graph_sizes()
+            outcome = validation.validate_units(
+                store, validation.units_of(sizes) or [[]], shapes, sizes=sizes, engine=engine,
+                inference=None if inference == "none" else inference)
     if fmt == "text":
         click.echo(validation.as_text(outcome), nl=False)
     elif fmt == "csv":
@@ -139,4 +161,4 @@ def _files_graph(files: list[Path], config: Config) -> Any:
     from .build import input_parts, ontology_parts, parts_dump
 
     ontology = Path(config.ontology_dir)
-    return union_store(parts_dump(ontology_parts(ontology) + input_parts(files, ontology)))
+    return union_store(parts_dump([*ontology_parts(ontology), *input_parts(files, ontology, jobs=1)]))

@@ -118,7 +118,7 @@ def state_names(ontology_dir: Path = ROOT / "ontology") -> dict[str, list[tuple[
     """(code, name) of every State of the party register, by language (its rdfs:label)."""
     graph = Graph().parse(ontology_dir / "registers" / "parties.ttl", format="turtle")
     out: dict[str, list[tuple[str, str]]] = {lang: [] for lang in FILE_LANG}
-    for state in sorted(graph.subjects(RDF.type, CBM.State)):
+    for state in sorted(graph.subjects(RDF.type, CBM.State), key=str):
         code = graph.value(state, CBM.code)
         for label in graph.objects(state, RDFS.label):
             if isinstance(label, Literal) and label.language in out and code is not None:

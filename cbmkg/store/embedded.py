@@ -77,6 +77,11 @@ class EmbeddedStore(GraphStore):
         return cls(None, Store(), None)
 
     @classmethod
+    def over(cls, store: Store) -> EmbeddedStore:
+        """A view of an open pyoxigraph store (a build's working set), to read it."""
+        return cls(None, store, None)
+
+    @classmethod
     def open(cls, home: str | Path, *, create: bool = False) -> EmbeddedStore:
         """Open the published generation under ``home`` read-only.
 
@@ -159,6 +164,9 @@ class EmbeddedStore(GraphStore):
     def count(self) -> int:
         return len(self._store)
 
+    def graph_ntriples(self, graph: str) -> bytes:
+        return self._store.dump(format=RdfFormat.N_TRIPLES, from_graph=NamedNode(graph)) or b""
+
     # -- writing ---------------------------------------------------------------------------
     def update(self, sparql: str) -> None:
         if self.home is None:
@@ -231,14 +239,16 @@ def _put_graph(writer: Store, graph: str, data: RdfInput, format: RdfFormat, fre
     _load(writer, data, format, graph)
 
 
-def _put_dataset(writer: Store, data: RdfInput, format: RdfFormat, fresh: bool) -> None:
-    """Make every graph the dataset names hold exactly its quads."""
+def _put_dataset(writer: Store, data: RdfInput, format: RdfFormat, fresh: bool) -> set[str]:
+    """Make every graph the dataset names hold exactly its quads; returns their names."""
+    graphs = _graphs_in(data, format)
     if not fresh:
-        for g in _graphs_in(data, format):
+        for g in graphs:
             if writer.contains_named_graph(NamedNode(g)):
                 writer.remove_graph(NamedNode(g))
     _load(writer, data, format, None)
     _refuse_default_graph(writer)
+    return graphs
 
 
 class _MemoryBuild(Build):
@@ -254,8 +264,11 @@ class _MemoryBuild(Build):
     def put_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
         _put_graph(self.writer, graph, data, format, self.fresh)
 
-    def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
-        _put_dataset(self.writer, data, format, self.fresh)
+    def put_dataset(self, data: RdfInput, format: RdfFormat) -> set[str]:
+        return _put_dataset(self.writer, data, format, self.fresh)
+
+    def staged(self) -> EmbeddedStore:
+        return EmbeddedStore.over(self.writer)
 
     def commit(self) -> None:
         self.owner._publish_memory(self.writer)
@@ -296,9 +309,13 @@ class _DiskBuild(Build):
         assert self.writer is not None
         _put_graph(self.writer, graph, data, format, self.fresh)
 
-    def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
+    def put_dataset(self, data: RdfInput, format: RdfFormat) -> set[str]:
         assert self.writer is not None
-        _put_dataset(self.writer, data, format, self.fresh)
+        return _put_dataset(self.writer, data, format, self.fresh)
+
+    def staged(self) -> EmbeddedStore:
+        assert self.writer is not None
+        return EmbeddedStore.over(self.writer)
 
     def commit(self) -> None:
         if self._done:

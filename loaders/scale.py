@@ -54,6 +54,7 @@ class Block:
     name: str          # the respondent's name as the heading writes it
     code: str
     quads: int         # quads the loader makes of this reply
+    session: int       # of its report (its years are moved from that session's)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def load_templates(ontology_dir: Path = ROOT / "ontology") -> list[Template]:
         for r in states:
             end = min((s for s in starts if s > r.reply.line), default=len(lines) + 1)
             blocks.append(Block(tuple(lines[r.reply.line - 1:end - 1]), r.reply.heading.strip(),
-                                r.code, sizes.get(r.code, 0)))
+                                r.code, sizes.get(r.code, 0), report.session or 0))
         first = states[0].reply.line
         last = min((s for s in starts if s > states[-1].reply.line), default=len(lines) + 1)
         assert report.session is not None
@@ -179,10 +180,10 @@ def render(plan: Plan) -> str:
     """The text of a planned report."""
     rng = random.Random(plan.seed)
     template = plan.template
-    delta = int(plan.symbol.split("/")[1]) - template.session
+    session = int(plan.symbol.split("/")[1])
 
-    def rewrite(lines: tuple[str, ...] | list[str]) -> list[str]:
-        return [_vary_figures(_shift_years(line, delta), rng) for line in lines]
+    def rewrite(lines: tuple[str, ...] | list[str], since: int = template.session) -> list[str]:
+        return [_vary_figures(_shift_years(line, session - since), rng) for line in lines]
 
     # the symbol wherever the template prints its own (title, page headers)
     own = re.compile(re.escape(f"A/{template.session}/") + r"\d+")
@@ -190,7 +191,8 @@ def render(plan: Plan) -> str:
     for block, _code, name in plan.replies:
         heading, *body = block.lines
         out.append(heading.replace(block.name, name))
-        out += rewrite([own.sub(plan.symbol, line.replace(block.name, name)) for line in body])
+        out += rewrite([own.sub(plan.symbol, line.replace(block.name, name)) for line in body],
+                       block.session)
     out += rewrite([own.sub(plan.symbol, line) for line in template.tail])
     return "\n".join(out)
 

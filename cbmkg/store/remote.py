@@ -1,8 +1,7 @@
 """Any SPARQL 1.1 server as the store (Fuseki, GraphDB, Virtuoso, Neptune, `oxigraph serve`…).
 
 Only the standard protocols are used: SPARQL 1.1 Protocol for queries, SPARQL 1.1 Update
-for writes, and the Graph Store Protocol for uploads when its URL is configured (otherwise
-uploads go through ``INSERT DATA``).
+for writes, and the Graph Store Protocol, when its URL is configured, to read one graph.
 
 **The union default graph.** cbmkg's queries read the union of the named graphs as their
 default graph. Setting ``union`` says how a server gives it:
@@ -17,12 +16,13 @@ default graph. Setting ``union`` says how a server gives it:
 
 **Builds.** A build stages its graphs in a local Oxigraph store (its working set, which
 validation and findings read), then uploads each graph under a private *staging* name
-(``urn:cbmkg:staging:<build>:<n>``) in bounded chunks, and publishes them with one update
+(``urn:cbmkg:staging:<build>:<n>``) with ``INSERT DATA`` requests of a bounded number of
+triples (several small graphs to a request), and publishes them with one update
 request of ``MOVE`` operations (plus ``DROP`` of graphs a full rebuild no longer has): a
 server runs one update request as one transaction, so a query naming graphs sees the old
-ones or the new ones. A chunk whose connection drops is sent again (a chunk of ground
+ones or the new ones. A request whose connection drops is sent again (a chunk of ground
 triples is idempotent; a graph's blank-node triples travel in one request, and such a
-graph is re-uploaded whole if that request is lost). A build that dies leaves only staging
+graph is uploaded again from nothing if that request is lost). A build that dies leaves only staging
 graphs, which the next build drops. With ``union=protocol`` queries never see staging
 graphs; with ``server`` the server's union shows them while a build uploads them.
 """
@@ -34,7 +34,7 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -230,38 +230,52 @@ class RemoteStore(GraphStore):
         return _RemoteBuild(self, replace_all)
 
     def upload(self, graph: str, data: bytes, format: RdfFormat) -> None:
-        """Write ``data`` into ``graph`` (which is empty) in chunks of ground triples and one
-        request for the triples with blank nodes (a blank node is one node within a
-        request only)."""
+        """Write ``data`` into ``graph`` (which is empty)."""
         try:
             triples = list(parse(data, format=format))
         except SyntaxError as e:
             raise StoreError(f"cannot load graph {graph}: {e}") from None
-        self.upload_triples(graph, triples)
+        self.upload_graphs([(graph, triples)])
 
-    def upload_triples(self, graph: str, triples: list[Triple]) -> None:
-        ground = [t for t in triples if not _has_blank(t)]
-        blank = [t for t in triples if _has_blank(t)]
+    def upload_graphs(self, graphs: Iterable[tuple[str, list[Triple]]]) -> None:
+        """Write graphs (each empty on the server) with requests of at most ``chunk_triples``
+        ground triples, several small graphs to a request; the triples with blank nodes of
+        a graph go in one request of their own (a blank node is one node within one request
+        only), sent again from a clean graph if that request is lost."""
+        batch: list[tuple[str, list[Triple]]] = []
+        filled = 0
+        for graph, triples in graphs:
+            ground = [t for t in triples if not _has_blank(t)]
+            blank = [t for t in triples if _has_blank(t)]
+            if blank:
+                self._send_blank(graph, ground, blank)
+                continue
+            for start in range(0, len(ground), self.chunk_triples):
+                piece = ground[start:start + self.chunk_triples]
+                if filled + len(piece) > self.chunk_triples and batch:
+                    self._insert(batch)
+                    batch, filled = [], 0
+                batch.append((graph, piece))
+                filled += len(piece)
+        if batch:
+            self._insert(batch)
+
+    def _send_blank(self, graph: str, ground: list[Triple], blank: list[Triple]) -> None:
         for start in range(0, len(ground), self.chunk_triples):
-            self._insert(graph, ground[start:start + self.chunk_triples], first=start == 0)
-        if blank:
-            try:
-                self._insert(graph, blank, first=not ground)
-            except EndpointError:
-                # lost on the way, it may have been applied: start this graph again, once
-                self.update(f"DROP SILENT GRAPH <{graph}>")
-                for start in range(0, len(ground), self.chunk_triples):
-                    self._insert(graph, ground[start:start + self.chunk_triples], first=start == 0)
-                self._insert(graph, blank, first=not ground)
+            self._insert([(graph, ground[start:start + self.chunk_triples])])
+        try:
+            self._insert([(graph, blank)])
+        except EndpointError:
+            # lost on the way, it may have been applied: this graph once more from nothing
+            self.update(f"DROP SILENT GRAPH <{graph}>")
+            for start in range(0, len(ground), self.chunk_triples):
+                self._insert([(graph, ground[start:start + self.chunk_triples])])
+            self._insert([(graph, blank)])
 
-    def _insert(self, graph: str, triples: list[Triple], first: bool) -> None:
-        body = serialized(triples, RdfFormat.N_TRIPLES)
-        if self.gsp_url and first:
-            # PUT makes the graph (a POST into an existing graph is refused by Virtuoso)
-            self._send("PUT", self.gsp_url, f"upload of {graph}", params={"graph": graph}, data=body,
-                       headers={"Content-Type": RdfFormat.N_TRIPLES.media_type})
-            return
-        self.update(f"INSERT DATA {{ GRAPH <{graph}> {{\n{body.decode('utf-8')}\n}} }}")
+    def _insert(self, graphs: list[tuple[str, list[Triple]]]) -> None:
+        body = "\n".join(f"GRAPH <{g}> {{\n{serialized(t, RdfFormat.N_TRIPLES).decode('utf-8')}}}"
+                         for g, t in graphs)
+        self.update(f"INSERT DATA {{\n{body}\n}}")
 
 
 def _has_blank(triple: Triple) -> bool:
@@ -279,8 +293,6 @@ class _RemoteBuild(Build):
         self.writer: Store | None = Store(str(self.folder / "staging"))
         self.written: set[str] = set()
         self.uploaded: dict[str, str] = {}  # target graph -> staging graph on the server
-        #: called with (graphs uploaded, graphs in all) while committing
-        self.progress: Callable[[int, int], None] | None = None
         self._drop_leftovers()
 
     def _drop_leftovers(self) -> None:
@@ -312,12 +324,9 @@ class _RemoteBuild(Build):
         if self.writer is None:
             return
         todo = sorted(self.written)
-        for n, graph in enumerate(todo):
-            staging = self.uploaded.get(graph) or f"{self.prefix}{n}"
-            self.owner.upload_triples(staging, list(self._graph_triples(graph)))
-            self.uploaded[graph] = staging
-            if self.progress:
-                self.progress(n + 1, len(todo))
+        names = {graph: f"{self.prefix}{n}" for n, graph in enumerate(todo)}
+        self.owner.upload_graphs((names[g], list(self._graph_triples(g))) for g in todo)
+        self.uploaded = names
         ops = [f"MOVE SILENT GRAPH <{staging}> TO GRAPH <{target}>"
                for target, staging in self.uploaded.items()]
         if self.replace_all:

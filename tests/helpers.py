@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -159,12 +160,13 @@ class _Shared:
 class OxigraphServer:
     """A real `oxigraph serve` process on 127.0.0.1 (the PyPI `oxigraph` package)."""
 
-    def __init__(self, location: Path):
+    def __init__(self, location: Path, union: bool = False):
         binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
+            [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}",
+             *(["--union-default-graph"] if union else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_until_up(self.base + "/query", self.process)
 
@@ -208,3 +210,69 @@ class CbmkgServer:
         stop_process(self.process)
 
 
+
+
+class DroppingProxy:
+    """An HTTP/1.1 forwarder on 127.0.0.1 in front of a server that loses connections on
+    purpose: the ``drop``-th request whose body contains ``marker`` is forwarded and
+    answered by the server, then the client's connection is closed without the answer (the
+    worst case for a client: it cannot know whether the request was applied)."""
+
+    def __init__(self, upstream_port: int, marker: bytes, drop: int):
+        self.upstream = upstream_port
+        self.marker = marker
+        self.drop = drop
+        self.seen = 0
+        self.dropped = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(client,), daemon=True).start()
+
+    def _connection(self, client: socket.socket) -> None:
+        reader = client.makefile("rb")
+        try:
+            while True:
+                request_line = reader.readline()
+                if not request_line:
+                    return
+                method, path, _ = request_line.decode().split(" ", 2)
+                headers: dict[str, str] = {}
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode().partition(":")
+                    headers[name.strip()] = value.strip()
+                body = reader.read(int(headers.get("Content-Length", "0")))
+                upstream = http.client.HTTPConnection("127.0.0.1", self.upstream, timeout=30)
+                upstream.request(method, path, body, {k: v for k, v in headers.items()
+                                                      if k.lower() not in ("host", "connection")})
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                if self.marker in body:
+                    self.seen += 1
+                    if self.seen == self.drop:
+                        self.dropped += 1
+                        return  # applied upstream, and the client never hears of it
+                head = f"HTTP/1.1 {answer.status} {answer.reason}\r\n"
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("transfer-encoding", "content-length", "connection"):
+                        head += f"{name}: {value}\r\n"
+                head += f"Content-Length: {len(data)}\r\n\r\n"
+                client.sendall(head.encode() + data)
+        except OSError:
+            return
+        finally:
+            reader.close()
+            client.close()
+
+    def close(self) -> None:
+        self.listener.close()

@@ -17,7 +17,7 @@ from cbmkg.namespaces import CBM
 from cbmkg.store import EmbeddedStore
 from cbmkg.validation import BASE_GRAPHS, load_shapes, union_store, units_of, validate, validate_units
 from loaders.build import build
-from loaders.report import read_report
+from loaders.report import Report, read_report
 from loaders.scale import TEMPLATES, plans, write_corpus
 
 ONTOLOGY = ROOT / "ontology"
@@ -44,7 +44,7 @@ def test_generated_reports_vary_and_go_through_the_loader(corpus: list[Path]) ->
         session_year = str(report.session + 1945) if report.session else ""
         assert all(reply.date is None or reply.date.startswith(session_year) for reply in report.replies)
 
-    def figures(rs: list) -> set[str]:  # type: ignore[type-arg]  # a list of loader reports
+    def figures(rs: list[Report]) -> set[object]:
         return {q.value for r in rs for reply in r.replies for p in reply.paragraphs
                 for e in p.facts.events for q in e.quantities}
 

@@ -103,14 +103,15 @@ class RemoteStore(GraphStore):
         self.session.close()
 
     # -- HTTP ------------------------------------------------------------------------------
-    def _send(self, method: str, url: str, what: str, **kwargs: object) -> requests.Response:
+    def _send(self, method: str, url: str, what: str, attempts: int = ATTEMPTS,
+              **kwargs: object) -> requests.Response:
         """One request, sent again when its connection drops (not when the server answers)."""
-        for attempt in range(1, ATTEMPTS + 1):
+        for attempt in range(1, attempts + 1):
             try:
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)  # type: ignore[arg-type]  # requests' keywords
                 break
             except requests.ConnectionError as e:
-                if attempt == ATTEMPTS:
+                if attempt == attempts:
                     raise EndpointError(f"cannot reach SPARQL endpoint {url}: {_short(e)}") from None
                 time.sleep(0.2 * 2 ** attempt)
             except requests.RequestException as e:
@@ -124,7 +125,7 @@ class RemoteStore(GraphStore):
         return response
 
     def _post(self, url: str, what: str, **kwargs: object) -> requests.Response:
-        return self._send("POST", url, what, **kwargs)
+        return self._send("POST", url, what, ATTEMPTS, **kwargs)
 
     # -- the union default graph -------------------------------------------------------------
     @property
@@ -222,8 +223,11 @@ class RemoteStore(GraphStore):
         return int(next(result)["n"].value)
 
     # -- writing ---------------------------------------------------------------------------
-    def update(self, sparql: str) -> None:
-        self._post(self.update_url, "update", data=sparql.encode("utf-8"),
+    def update(self, sparql: str, *, resend: bool = True) -> None:
+        """Run an update; ``resend=False`` when applying it twice would differ from once
+        (blank nodes): a dropped connection then raises EndpointError at once."""
+        self._send("POST", self.update_url, "update", attempts=ATTEMPTS if resend else 1,
+                   data=sparql.encode("utf-8"),
                    headers={"Content-Type": "application/sparql-update; charset=utf-8"})
 
     def begin(self, *, replace_all: bool = False) -> Build:
@@ -261,21 +265,22 @@ class RemoteStore(GraphStore):
             self._insert(batch)
 
     def _send_blank(self, graph: str, ground: list[Triple], blank: list[Triple]) -> None:
-        for start in range(0, len(ground), self.chunk_triples):
-            self._insert([(graph, ground[start:start + self.chunk_triples])])
-        try:
-            self._insert([(graph, blank)])
-        except EndpointError:
-            # lost on the way, it may have been applied: this graph once more from nothing
-            self.update(f"DROP SILENT GRAPH <{graph}>")
+        for attempt in range(1, ATTEMPTS + 1):
             for start in range(0, len(ground), self.chunk_triples):
                 self._insert([(graph, ground[start:start + self.chunk_triples])])
-            self._insert([(graph, blank)])
+            try:
+                self._insert([(graph, blank)], resend=False)
+                return
+            except EndpointError:
+                if attempt == ATTEMPTS:
+                    raise
+                # lost on the way, it may have been applied: this graph once more from nothing
+                self.update(f"DROP SILENT GRAPH <{graph}>")
 
-    def _insert(self, graphs: list[tuple[str, list[Triple]]]) -> None:
+    def _insert(self, graphs: list[tuple[str, list[Triple]]], resend: bool = True) -> None:
         body = "\n".join(f"GRAPH <{g}> {{\n{serialized(t, RdfFormat.N_TRIPLES).decode('utf-8')}}}"
                          for g, t in graphs)
-        self.update(f"INSERT DATA {{\n{body}\n}}")
+        self.update(f"INSERT DATA {{\n{body}\n}}", resend=resend)
 
 
 def _has_blank(triple: Triple) -> bool:

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -37,33 +38,49 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from cbmkg.catalogue import NamedQuery  # noqa: E402
 from loaders.scale import bundled_quads, plans, render  # noqa: E402
 
 BIN = Path(sys.executable).parent
 RESULTS = HERE / "results" / "scale.json"
 BUNDLED = ROOT / "corpus" / "A_75_95-ZH.txt"
 
-#: one named query timed in a child process: "one" binds its first parameter to the
-#: example its header gives (a fact or event parameter to the first event of the store),
-#: "all" leaves every parameter free (the whole listing)
+#: the first event of a store (for a query's "fact" or "event" parameter)
+AN_EVENT = ("SELECT ?e WHERE { ?e <https://w3id.org/cbmkg/ontology#presentedAsNonCompliance> ?x } "
+            "ORDER BY ?e LIMIT 1")
+
+
+def example_values(query: NamedQuery, select: Callable[[str], list[dict[str, str]]]) -> dict[str, str]:
+    """A query's first parameter bound as a user looking one thing up does: to the example
+    its header gives ("e.g. AZE"), the first word of a list of choices, or, for a fact or
+    an event, the first event of the store (``select`` runs a query on it)."""
+    if not query.parameters:
+        return {}
+    param = query.parameters[0]
+    if param.name in ("fact", "event"):
+        rows = select(AN_EVENT)
+        return {param.name: rows[0]["e"]} if rows else {}
+    found = re.search(r"e\.g\.\s*([^,\s]+)", param.description) or re.match(r"\s*([A-Za-z]+)",
+                                                                             param.description)
+    return {param.name: found[1]} if found else {}
+
+
+#: one named query timed in a child process: "one" binds its first parameter (see
+#: example_values), "all" leaves every parameter free (the whole listing)
 QUERIES = """
-import json, re, statistics, sys, time
+import json, statistics, sys, time
 from pathlib import Path
+sys.path.insert(0, sys.argv[7])
+from benchmarks.scale import example_values
 from cbmkg.catalogue import Catalogue
 from cbmkg.store import EmbeddedStore
 store = EmbeddedStore.open(Path(sys.argv[1]))
 rounds, budget, name, mode = int(sys.argv[2]), float(sys.argv[3]), sys.argv[5], sys.argv[6]
 q = Catalogue(Path(sys.argv[4])).get(name)
-values = {}
-if mode == "one" and q.parameters:
-    p = q.parameters[0]
-    m = re.search(r"e\\.g\\.\\s*([^,\\s]+)", p.description) or re.match(r"\\s*([A-Za-z]+)", p.description)
-    if p.name in ("fact", "event"):
-        event = store.select("SELECT ?e WHERE { ?e <https://w3id.org/cbmkg/ontology#presentedAsNonCompliance> ?x }"
-                             " LIMIT 1")
-        values[p.name] = next(iter(event))["e"].value
-    elif m:
-        values[p.name] = m[1]
+def select(text):
+    result = store.select(text)
+    return [{v.value: row[v.value].value for v in result.variables} for row in result]
+values = example_values(q, select) if mode == "one" else {}
 text = q.bind(values)
 times, rows = [], 0
 spent = time.perf_counter()
@@ -170,7 +187,7 @@ def time_queries(store: Path, rounds: int, budget: float) -> dict[str, dict[str,
             try:
                 answer = subprocess.run(
                     [sys.executable, "-c", QUERIES, str(store), str(rounds), str(budget),
-                     str(ROOT / "queries"), q.name, mode],
+                     str(ROOT / "queries"), q.name, mode, str(ROOT)],
                     capture_output=True, text=True, timeout=10 * budget, check=True).stdout
                 out[key] = json.loads(answer)
             except subprocess.TimeoutExpired:

@@ -55,6 +55,9 @@ RDF_FORMATS = {
 REPORT_SUFFIXES = {".txt", ".pdf", ".docx"}
 #: reports read in worker processes (one per core) when a build has at least this many
 PARALLEL_REPORTS = 4
+#: bytes of reports' N-Quads given to the store at once (one bulk load each, not one per
+#: report: thousands of small loads leave RocksDB thousands of small files to merge)
+LOAD_BATCH = 64 * 2**20
 
 
 @dataclass
@@ -71,6 +74,8 @@ class Part:
     graph: str | None = None
     #: what the loader had to say about the input (kept in the build summary)
     warnings: list[str] = field(default_factory=list)
+    #: the graphs a dataset part writes, when known without parsing it (a report's)
+    graphs: set[str] | None = None
 
 
 @dataclass
@@ -154,26 +159,28 @@ def input_parts(inputs: Iterable[Path], ontology_dir: Path, jobs: int | None = N
         read = pool.map(_read_report, reports, [ontology_dir] * len(reports), chunksize=2)
         for path in paths:
             if path in reports:
-                data, warnings = next(read)
-                yield Part(path, data, RdfFormat.N_QUADS, warnings=warnings)
+                data, warnings, graphs = next(read)
+                yield Part(path, data, RdfFormat.N_QUADS, warnings=warnings, graphs=graphs)
             else:
                 yield read_rdf(path)
 
 
 def report_part(path: Path, ontology_dir: Path, symbol: str | None = None) -> Part:
     """A UN report read by the report loader, as one dataset part (a graph per reply)."""
-    data, warnings = _read_report(path, ontology_dir, symbol)
-    return Part(path, data, RdfFormat.N_QUADS, warnings=warnings)
+    data, warnings, graphs = _read_report(path, ontology_dir, symbol)
+    return Part(path, data, RdfFormat.N_QUADS, warnings=warnings, graphs=graphs)
 
 
-def _read_report(path: Path, ontology_dir: Path, symbol: str | None = None) -> tuple[bytes, list[str]]:
-    """The report loader's N-Quads of one report and what it warned of (plain values: this
-    runs in worker processes)."""
+def _read_report(path: Path, ontology_dir: Path,
+                 symbol: str | None = None) -> tuple[bytes, list[str], set[str]]:
+    """The report loader's N-Quads of one report, what it warned of and its graphs (plain
+    values: this runs in worker processes)."""
     from loaders.report import extract
 
     dataset = extract(path, ontology_dir, symbol)
+    graphs = {str(g.identifier) for g in dataset.graphs() if len(g)}
     return (dataset.serialize(format="nquads", encoding="utf-8"),
-            [str(w) for w in getattr(dataset, "warnings", [])])
+            [str(w) for w in getattr(dataset, "warnings", [])], graphs)
 
 
 def default_inputs(corpus_dir: Path) -> list[Path]:
@@ -232,10 +239,37 @@ def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
                 say(f"loading {part.source.name}")
                 _load(staging, part)
         units: list[list[str]] = []
+        batch: list[bytes] = []
+        sources: list[Path] = []
+
+        def flush() -> None:
+            if batch:
+                _load(staging, Part(sources[0] if len(sources) == 1 else Path(f"{len(sources)} reports"),
+                                    b"".join(batch), RdfFormat.N_QUADS))
+                batch.clear()
+                sources.clear()
+
         for part in input_parts(inputs, ontology_dir, jobs):
             say(f"loading {part.source.name}")
-            units.append(sorted(_load(staging, part)))
             summary.notes += [f"{part.source.name}: {w}" for w in part.warnings]
+            if part.graphs is not None and isinstance(part.data, bytes):
+                # a report: its graphs are its own (named from its symbol), so reports
+                # can be loaded together; a clash of two inputs' graphs is refused
+                batch.append(part.data)
+                sources.append(part.source)
+                units.append(sorted(part.graphs))
+                if sum(len(b) for b in batch) > LOAD_BATCH:
+                    flush()
+                continue
+            flush()
+            units.append(sorted(_load(staging, part)))
+        flush()
+        seen: set[str] = set()
+        for unit, path in zip(units, inputs, strict=False):
+            if seen & set(unit):
+                raise InputError(f"{path}: writes graphs another input of this build writes "
+                                 f"({', '.join(sorted(seen & set(unit))[:3])}); give each report once")
+            seen |= set(unit)
         view = staging.staged()
         sizes = view.graph_sizes()
         summary.seconds["load"] = time.perf_counter() - clock

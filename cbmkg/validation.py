@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -148,12 +148,15 @@ def units_of(graphs: Iterable[str]) -> list[list[str]]:
 
 def validate_units(store: GraphStore, units: Iterable[list[str]], shapes: Graph, *,
                    sizes: dict[str, int] | None = None, chunk_quads: int = CHUNK_QUADS,
-                   engine: str = "turbo", inference: str | None = None) -> Outcome:
+                   engine: str = "turbo", inference: str | None = None,
+                   each: Callable[[GraphStore], None] | None = None) -> Outcome:
     """Validate each unit (a list of graph names; [] for the base alone) of ``store``
     together with its base graphs, up to ``chunk_quads`` quads of units at a time.
 
     Results are gathered (one result found in two chunks, on a base node, counts once)
-    into one report graph.
+    into one report graph. ``each`` is called with every chunk as a store (its data in the
+    default graph) while it is in memory: the compliance findings are computed that way,
+    over the same chunks.
     """
     sizes = sizes if sizes is not None else store.graph_sizes()
     base = [g for g in sorted(sizes) if g.startswith(BASE_GRAPHS)]
@@ -180,6 +183,10 @@ def validate_units(store: GraphStore, units: Iterable[list[str]], shapes: Graph,
             flat.bulk_load(store.graph_ntriples(g), RdfFormat.N_TRIPLES)
         total += base_quads + sum(sizes.get(g, 0) for g in chunk)
         part = validate(flat, shapes, engine=engine, inference=inference)
+        if each is not None:
+            from .store.embedded import EmbeddedStore
+
+            each(EmbeddedStore.over(flat, flat=True))
         for result, node in _result_nodes(part.report, shapes):
             if result not in results:
                 results[result] = node

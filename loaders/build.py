@@ -32,6 +32,7 @@ from pathlib import Path
 
 from pyoxigraph import RdfFormat, parse
 from rdflib import Graph
+from rdflib.namespace import RDFS
 
 from cbmkg.errors import InputError, StoreError
 from cbmkg.findings import FINDINGS_GRAPH
@@ -203,11 +204,13 @@ GATING_SHAPES = "integrity*.ttl"
 
 
 def check(store: GraphStore, units: list[list[str]], shapes_dir: Path,
-          sizes: dict[str, int] | None = None) -> Outcome:
+          sizes: dict[str, int] | None = None,
+          each: Callable[[GraphStore], None] | None = None) -> Outcome:
     """Validate ``units`` of ``store`` (each with the ontology and registers) with the
-    integrity shapes; a violation stops the build."""
+    integrity shapes; a violation stops the build. ``each`` is given every chunk (see
+    :func:`cbmkg.validation.validate_units`)."""
     shapes = load_shapes(shapes_dir, sorted(shapes_dir.glob(GATING_SHAPES)))
-    outcome = validate_units(store, units, shapes, sizes=sizes)
+    outcome = validate_units(store, units, shapes, sizes=sizes, each=each)
     if not outcome.conforms:
         shown = [r for r in outcome.results if r.severity == "Violation"][:5]
         lines = "; ".join(f"{r.focus}: {r.message_en}" for r in shown)
@@ -275,25 +278,55 @@ def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
         summary.seconds["load"] = time.perf_counter() - clock
         if shapes_dir is not None:
             clock = time.perf_counter()
-            say("validating")
+            say("validating and computing compliance findings")
             if not add:  # the ontology and registers alone too (a build may have no report)
                 units.append([])
-            outcome = check(view, units, shapes_dir, sizes)
+            # the findings' rules read what validation reads: a report with the registers,
+            # chunk by chunk, so neither depends on the size of the store
+            found = Graph()
+            spent = [0.0]
+
+            def findings_of(chunk: GraphStore) -> None:
+                start = time.perf_counter()
+                found.__iadd__(compute_findings(chunk, shapes_dir))
+                spent[0] += time.perf_counter() - start
+
+            outcome = check(view, units, shapes_dir, sizes, each=findings_of)
             summary.warnings = outcome.count("Warning")
             summary.validated = outcome.quads
-            summary.seconds["validate"] = time.perf_counter() - clock
-            clock = time.perf_counter()
-            say("computing compliance findings")
-            findings = compute_findings(view, shapes_dir)
-            staging.put_graph(FINDINGS_GRAPH, findings.serialize(format="nt", encoding="utf-8"),
+            if add:
+                found += _kept_findings(view, [g for unit in units for g in unit])
+            staging.put_graph(FINDINGS_GRAPH, found.serialize(format="nt", encoding="utf-8"),
                               RdfFormat.N_TRIPLES)
-            sizes[FINDINGS_GRAPH] = len(findings)
-            summary.seconds["findings"] = time.perf_counter() - clock
+            sizes[FINDINGS_GRAPH] = len(found)
+            summary.seconds["findings"] = spent[0]
+            summary.seconds["validate"] = time.perf_counter() - clock - spent[0]
         summary.graphs = {g: n for g, n in sizes.items() if n}
         clock = time.perf_counter()
         say("publishing")
     summary.seconds["publish"] = time.perf_counter() - clock
     return summary
+
+
+def _kept_findings(view: GraphStore, added: list[str]) -> Graph:
+    """The findings of the store that still hold after ``added`` graphs were written: not
+    those about a fact the store no longer has, nor about a fact of the added graphs
+    (found again with them)."""
+    old = Graph()
+    if FINDINGS_GRAPH not in view.graphs():
+        return old
+    old.parse(data=view.graph_ntriples(FINDINGS_GRAPH), format="nt")
+    facts = {str(o) for o in old.objects(None, RDFS.seeAlso)}
+    if not facts:
+        return old
+    values = " ".join(f"<{f}>" for f in sorted(facts))
+    graphs = " ".join(f"<{g}>" for g in added) or "<urn:cbmkg:none>"
+    stale = {row["fact"].value for row in view.select(
+        f"SELECT DISTINCT ?fact WHERE {{ VALUES ?fact {{ {values} }} "
+        f"FILTER(NOT EXISTS {{ ?fact ?p ?o }} || EXISTS {{ VALUES ?g {{ {graphs} }} GRAPH ?g {{ ?fact ?q ?v }} }}) }}")}
+    for finding in {f for f, _, fact in old.triples((None, RDFS.seeAlso, None)) if str(fact) in stale}:
+        old.remove((finding, None, None))
+    return old
 
 
 def parts_dump(parts: Iterable[Part]) -> bytes:

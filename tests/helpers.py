@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -276,3 +277,53 @@ class DroppingProxy:
 
     def close(self) -> None:
         self.listener.close()
+
+
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+
+
+class VirtuosoServer:
+    """A real Virtuoso (Debian's `virtuoso-opensource`, 7.2) on 127.0.0.1, its database in
+    ``location``, SPARQL Update granted to its anonymous SPARQL user."""
+
+    def __init__(self, location: Path):
+        binary = shutil.which("virtuoso-t")
+        if binary is None or not VIRTUOSO_INI.exists():
+            raise FileNotFoundError("Virtuoso is not installed (Debian package virtuoso-opensource; "
+                                    "`make test` installs it where apt-get can)")
+        self.port, self.sql_port = free_port(), free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        ini = VIRTUOSO_INI.read_text()
+        ini = ini.replace("/var/lib/virtuoso-opensource-7/db/", f"{location}/")
+        ini = re.sub(r"(?m)^ServerPort\s*=\s*1111\b", f"ServerPort = {self.sql_port}", ini)
+        ini = re.sub(r"(?m)^ServerPort\s*=\s*8890\b", f"ServerPort = {self.port}", ini)
+        ini = re.sub(r"(?m)^DirsAllowed\s*=.*$", f"DirsAllowed = ., {location}", ini)
+        (location / "virtuoso.ini").write_text(ini)
+        self.process = subprocess.Popen([binary, "-f", "-c", str(location / "virtuoso.ini")],
+                                        cwd=location, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until_up(self.query_url + "?query=ASK%7B%7D", self.process, seconds=60)
+        subprocess.run(["isql-vt", str(self.sql_port), "dba", "dba",
+                        'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                       check=True, capture_output=True, timeout=30)
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/sparql"
+
+    @property
+    def update_url(self) -> str:
+        return self.base + "/sparql"
+
+    def clear(self) -> None:
+        """Drop the graphs the tests write (Virtuoso's own system graphs stay)."""
+        graphs = requests.post(self.query_url, data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                               headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
+        ours = [b["g"]["value"] for b in graphs["results"]["bindings"]
+                if b["g"]["value"].startswith(("https://w3id.org/cbmkg/", "urn:cbmkg:"))]
+        for start in range(0, len(ours), 200):
+            drops = ";\n".join(f"DROP SILENT GRAPH <{g}>" for g in ours[start:start + 200])
+            requests.post(self.update_url, data=drops, headers={"Content-Type": "application/sparql-update"},
+                          timeout=60)
+
+    def stop(self) -> None:
+        stop_process(self.process)

@@ -63,8 +63,10 @@ def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[
 class EmbeddedStore(GraphStore):
     kind = "embedded"
 
-    def __init__(self, home: Path | None, store: Store, generation: str | None):
+    def __init__(self, home: Path | None, store: Store, generation: str | None, flat: bool = False):
         self.home = home
+        #: the data is in the store's default graph (a validation chunk), not in named graphs
+        self.flat = flat
         self._active = str(home / ACTIVE) if home is not None else ""
         self._store = store
         self._generation = generation
@@ -77,9 +79,10 @@ class EmbeddedStore(GraphStore):
         return cls(None, Store(), None)
 
     @classmethod
-    def over(cls, store: Store) -> EmbeddedStore:
-        """A view of an open pyoxigraph store (a build's working set), to read it."""
-        return cls(None, store, None)
+    def over(cls, store: Store, *, flat: bool = False) -> EmbeddedStore:
+        """A view of an open pyoxigraph store (a build's working set), to read it. ``flat``:
+        its data is in its default graph (queries read that, whatever they ask for)."""
+        return cls(None, store, None, flat)
 
     @classmethod
     def open(cls, home: str | Path, *, create: bool = False) -> EmbeddedStore:
@@ -152,6 +155,8 @@ class EmbeddedStore(GraphStore):
     def query(self, sparql: str, *, union_default_graph: bool = True,
               default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None, base_iri: str | None = None) -> QueryResult:
+        if self.flat:
+            return _run_query(self._store, sparql, False, None, None, base_iri)
         return _run_query(self._store, sparql, union_default_graph, default_graphs, named_graphs,
                           base_iri)
 

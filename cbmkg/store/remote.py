@@ -86,7 +86,7 @@ class RemoteStore(GraphStore):
 
     def __init__(self, query_url: str, update_url: str | None = None, gsp_url: str | None = None,
                  auth: tuple[str, str] | None = None, timeout: float = 60.0, union: str = "auto",
-                 chunk_triples: int = CHUNK_TRIPLES):
+                 chunk_triples: int = CHUNK_TRIPLES, graphs_prefix: str = ""):
         if union not in UNION_MODES:
             raise StoreError(f"unknown union setting '{union}' (use {', '.join(UNION_MODES)})")
         self.query_url = query_url
@@ -94,6 +94,9 @@ class RemoteStore(GraphStore):
         self.gsp_url = gsp_url
         self.timeout = timeout
         self.chunk_triples = chunk_triples
+        #: the graphs cbmkg manages on the server (lists, counts, drops in a rebuild); a
+        #: server's own graphs (Virtuoso's system graphs) are left alone
+        self.graphs_prefix = graphs_prefix
         self.session = requests.Session()
         if auth:
             self.session.auth = auth
@@ -187,7 +190,10 @@ class RemoteStore(GraphStore):
     def graphs(self) -> list[str]:
         """The named graphs, asked each time (a graph list kept for a while misses the graphs
         another process has just written)."""
-        return sorted(g for g in self._all_graphs() if not g.startswith(STAGING))
+        return sorted(g for g in self._all_graphs() if self._ours(g))
+
+    def _ours(self, graph: str) -> bool:
+        return graph.startswith(self.graphs_prefix) and not graph.startswith(STAGING)
 
     def _all_graphs(self) -> set[str]:
         result = self._select_plain("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
@@ -196,8 +202,7 @@ class RemoteStore(GraphStore):
     def graph_sizes(self) -> dict[str, int]:
         result = self._select_plain(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
-        return {row["g"].value: int(row["n"].value) for row in result
-                if not row["g"].value.startswith(STAGING)}
+        return {row["g"].value: int(row["n"].value) for row in result if self._ours(row["g"].value)}
 
     def graph_ntriples(self, graph: str) -> bytes:
         if self.gsp_url:
@@ -219,7 +224,7 @@ class RemoteStore(GraphStore):
     def count(self) -> int:
         result = self._select_plain(
             "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-            f'FILTER(!STRSTARTS(STR(?g), "{STAGING}")) }}')
+            f'FILTER(!STRSTARTS(STR(?g), "{STAGING}") && STRSTARTS(STR(?g), "{self.graphs_prefix}")) }}')
         return int(next(result)["n"].value)
 
     # -- writing ---------------------------------------------------------------------------
@@ -269,7 +274,9 @@ class RemoteStore(GraphStore):
             for start in range(0, len(ground), self.chunk_triples):
                 self._insert([(graph, ground[start:start + self.chunk_triples])])
             try:
-                self._insert([(graph, blank)], resend=False)
+                # INSERT … WHERE {}, not INSERT DATA: Virtuoso refuses blank nodes in DATA
+                body = serialized(blank, RdfFormat.N_TRIPLES).decode("utf-8")
+                self.update(f"INSERT {{ GRAPH <{graph}> {{\n{body}}} }} WHERE {{}}", resend=False)
                 return
             except EndpointError:
                 if attempt == ATTEMPTS:

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from pyoxigraph import RdfFormat
+from rdflib import Graph
 
 from cbmkg.config import ROOT
 from cbmkg.errors import InputError
-from cbmkg.findings import FINDINGS_GRAPH
+from cbmkg.findings import FINDINGS_GRAPH, compute
 from cbmkg.namespaces import CBM
 from cbmkg.store import EmbeddedStore
 from cbmkg.validation import BASE_GRAPHS, load_shapes, union_store, units_of, validate, validate_units
@@ -52,11 +53,16 @@ def test_generated_reports_vary_and_go_through_the_loader(corpus: list[Path]) ->
     estimated = {p.file_name: p.quads for p in plans(count=6)}
     store = EmbeddedStore.memory()
     summary = build(store, ONTOLOGY, corpus, shapes_dir=SHAPES, jobs=1)
+    assert summary.seconds["validate"] > 0
     for path in corpus:  # the size estimate the generator sizes corpora with holds
         slug = read_report(path, ONTOLOGY).slug
         quads = sum(n for g, n in summary.graphs.items() if f"/report/{slug}/" in g + "/")
         assert abs(quads - estimated[path.name]) < 0.1 * estimated[path.name], path.name
     assert summary.graphs.get(FINDINGS_GRAPH), "the generated figures give findings"
+    # found chunk by chunk during the build, they are what the rules give on the whole store
+    whole = compute(store, SHAPES)
+    stored = Graph().parse(data=store.graph_ntriples(FINDINGS_GRAPH), format="nt")
+    assert len(whole) == summary.graphs[FINDINGS_GRAPH] and set(whole) == set(stored)
 
 
 def test_validation_by_units_gives_what_the_whole_union_gives(corpus: list[Path]) -> None:

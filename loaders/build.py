@@ -305,6 +305,10 @@ def build(store: GraphStore, ontology_dir: Path, inputs: list[Path],
         clock = time.perf_counter()
         say("publishing")
     summary.seconds["publish"] = time.perf_counter() - clock
+    requests_ = getattr(store, "publish_requests", 1)
+    if requests_ > 1:
+        summary.notes.append(f"the server took the publication in {requests_} update requests, "
+                             "not one transaction: readers may have seen part of it for that time")
     return summary
 
 

@@ -298,6 +298,9 @@ class VirtuosoServer:
         ini = re.sub(r"(?m)^ServerPort\s*=\s*1111\b", f"ServerPort = {self.sql_port}", ini)
         ini = re.sub(r"(?m)^ServerPort\s*=\s*8890\b", f"ServerPort = {self.port}", ini)
         ini = re.sub(r"(?m)^DirsAllowed\s*=.*$", f"DirsAllowed = ., {location}", ini)
+        # answers longer than 10,000 rows (a list of 10,000 graphs) are cut by default: the
+        # setting the README tells Virtuoso's users to raise
+        ini = re.sub(r"(?m)^ResultSetMaxRows\s*=.*$", "ResultSetMaxRows = 1000000", ini)
         (location / "virtuoso.ini").write_text(ini)
         self.process = subprocess.Popen([binary, "-f", "-c", str(location / "virtuoso.ini")],
                                         cwd=location, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -55,7 +55,7 @@ def sent_forms(store: RemoteStore) -> list[bytes]:
         body = response.request.body
         if isinstance(body, str):
             body = body.encode()
-        if body is not None and response.request.url and "/query" in response.request.url:
+        if body is not None and response.request.url == store.query_url:
             bodies.append(body)
 
     store.session.hooks["response"].append(record)
@@ -69,6 +69,10 @@ def test_ten_thousand_graphs_on_the_servers_own_union(union_server: OxigraphServ
     with store.begin(replace_all=True) as build:
         build.put_dataset(dataset(GRAPHS), RdfFormat.N_QUADS)
     assert store.union == "server", "auto: the server's default graph is found to be the union"
+    if isinstance(union_server, OxigraphServer):
+        assert store.publish_requests == 1, "published in one transaction"
+    else:  # Virtuoso compiles at most about 500 MOVE operations into one request
+        assert 1 < store.publish_requests <= 64
     bodies = sent_forms(store)
     rows = store.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{EX}p> ?o }}")
     assert int(next(rows)["n"].value) == GRAPHS + 1
@@ -93,7 +97,7 @@ def test_uploads_are_bounded_chunks(union_server: OxigraphServer | VirtuosoServe
     store = remote(union_server, chunk_triples=50)
     updates: list[int] = []
     store.session.hooks["response"].append(
-        lambda r, *a, **k: updates.append(len(r.request.body or b"")) if "/update" in (r.request.url or "") else None)
+        lambda r, *a, **k: updates.append(len(r.request.body or b"")) if r.request.url == store.update_url else None)
     with store.begin(replace_all=True) as build:
         build.put_dataset(dataset(200), RdfFormat.N_QUADS)
     inserts = updates[:-1]  # the last is the publication (MOVE)
@@ -135,7 +139,8 @@ def test_graph_answers_ask_for_rdf_only(tmp_path: Path, union_server: OxigraphSe
     store.update(f'INSERT DATA {{ GRAPH <{G}x> {{ <{EX}a> <{EX}p> "v" }} }}')
     accepts: list[str] = []
     store.session.hooks["response"].append(lambda r, *a, **k: accepts.append(r.request.headers["Accept"]))
-    triples = list(store.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+    # (the pattern names our property: a server's own union also holds its system graphs)
+    triples = list(store.construct(f"CONSTRUCT {{ ?s <{EX}p> ?o }} WHERE {{ ?s <{EX}p> ?o }}"))
     assert len(triples) == 1
     assert "sparql-results" not in accepts[-1]
     assert "n-triples" in accepts[-1]

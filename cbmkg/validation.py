@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +58,7 @@ class Outcome:
     results: list[Result]
     report: Graph            # the standard SHACL validation report
     quads: int = 0           # quads validated (with the base graphs once per chunk)
+    findings: Graph | None = None  # compliance findings computed with it (validate_units)
 
     @property
     def conforms(self) -> bool:
@@ -149,14 +150,14 @@ def units_of(graphs: Iterable[str]) -> list[list[str]]:
 def validate_units(store: GraphStore, units: Iterable[list[str]], shapes: Graph, *,
                    sizes: dict[str, int] | None = None, chunk_quads: int = CHUNK_QUADS,
                    engine: str = "turbo", inference: str | None = None,
-                   each: Callable[[GraphStore], None] | None = None) -> Outcome:
+                   findings_dir: Path | None = None, jobs: int = 1) -> Outcome:
     """Validate each unit (a list of graph names; [] for the base alone) of ``store``
-    together with its base graphs, up to ``chunk_quads`` quads of units at a time.
+    together with its base graphs, up to ``chunk_quads`` quads of units at a time, in
+    ``jobs`` processes.
 
     Results are gathered (one result found in two chunks, on a base node, counts once)
-    into one report graph. ``each`` is called with every chunk as a store (its data in the
-    default graph) while it is in memory: the compliance findings are computed that way,
-    over the same chunks.
+    into one report graph. With ``findings_dir``, the compliance findings of its rules are
+    computed over the same chunks while they are in memory (``Outcome.findings``).
     """
     sizes = sizes if sizes is not None else store.graph_sizes()
     base = [g for g in sorted(sizes) if g.startswith(BASE_GRAPHS)]
@@ -173,24 +174,44 @@ def validate_units(store: GraphStore, units: Iterable[list[str]], shapes: Graph,
         current += graphs
         filled += sum(sizes.get(g, 0) for g in graphs)
     chunks.append(current)
+    shapes_ttl = shapes.serialize(format="turtle", encoding="utf-8")
+    where = str(findings_dir) if findings_dir is not None else None
+
+    def data(chunk: list[str]) -> bytes:
+        return base_data + b"".join(store.graph_ntriples(g) for g in chunk)
+
     results: dict[Result, Node] = {}
     report = Graph()
-    total = 0
-    for chunk in chunks:
-        flat = Store()
-        flat.bulk_load(base_data, RdfFormat.N_TRIPLES)
-        for g in chunk:
-            flat.bulk_load(store.graph_ntriples(g), RdfFormat.N_TRIPLES)
-        total += base_quads + sum(sizes.get(g, 0) for g in chunk)
-        part = validate(flat, shapes, engine=engine, inference=inference)
-        if each is not None:
-            from .store.embedded import EmbeddedStore
+    findings = Graph()
+    total = base_quads * len(chunks) + sum(sizes.get(g, 0) for c in chunks for g in c)
 
-            each(EmbeddedStore.over(flat, flat=True))
-        for result, node in _result_nodes(part.report, shapes):
+    def gather(answer: tuple[list[tuple[Result, bytes]], bytes]) -> None:
+        found, found_findings = answer
+        for result, snippet in found:
             if result not in results:
+                part = Graph().parse(data=snippet, format="nt")
+                node = next(part.subjects(RDF.type, SH.ValidationResult))
+                report.__iadd__(part)
                 results[result] = node
-                _copy_result(part.report, node, report)
+        if found_findings:
+            findings.parse(data=found_findings, format="nt")
+
+    if jobs > 1 and len(chunks) > 1:
+        from concurrent.futures import Future, ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        # "spawn": the caller may hold an open RocksDB, whose threads do not survive a fork
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            pending: list[Future[tuple[list[tuple[Result, bytes]], bytes]]] = []
+            for chunk in chunks:
+                pending.append(pool.submit(_validate_chunk, data(chunk), shapes_ttl, engine, inference, where))
+                while len(pending) > jobs:  # a bounded number of chunks in memory at once
+                    gather(pending.pop(0).result())
+            for future in pending:
+                gather(future.result())
+    else:
+        for chunk in chunks:
+            gather(_validate_chunk(data(chunk), shapes_ttl, engine, inference, where, shapes))
     root = BNode()
     report.add((root, RDF.type, SH.ValidationReport))
     order = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -198,7 +219,33 @@ def validate_units(store: GraphStore, units: Iterable[list[str]], shapes: Graph,
     report.add((root, SH.conforms, Literal(not any(r.severity == "Violation" for r in ordered))))
     for node in results.values():
         report.add((root, SH.result, node))
-    return Outcome(ordered, report, total)
+    return Outcome(ordered, report, total, findings)
+
+
+def _validate_chunk(data: bytes, shapes_ttl: bytes, engine: str, inference: str | None,
+                    findings_dir: str | None,
+                    shapes: Graph | None = None) -> tuple[list[tuple[Result, bytes]], bytes]:
+    """One chunk (N-Triples) validated, and its findings: each result with its part of the
+    report as N-Triples, and the findings as N-Triples (plain values: this may run in a
+    worker process)."""
+    if shapes is None:
+        shapes = Graph().parse(data=shapes_ttl, format="turtle")
+    flat = Store()
+    flat.bulk_load(data, RdfFormat.N_TRIPLES)
+    outcome = validate(flat, shapes, engine=engine, inference=inference)
+    found = []
+    for result, node in _result_nodes(outcome.report, shapes):
+        part = Graph()
+        _copy_result(outcome.report, node, part)
+        found.append((result, part.serialize(format="nt", encoding="utf-8")))
+    findings = b""
+    if findings_dir is not None:
+        from .findings import compute
+        from .store.embedded import EmbeddedStore
+
+        findings = compute(EmbeddedStore.over(flat, flat=True), Path(findings_dir)).serialize(
+            format="nt", encoding="utf-8")
+    return found, findings
 
 
 def _copy_result(source: Graph, node: Node, target: Graph) -> None:

@@ -79,7 +79,7 @@ def test_validation_by_units_gives_what_the_whole_union_gives(corpus: list[Path]
     sizes = store.graph_sizes()
     units = units_of(sizes)
     assert len(units) == 4
-    by_units = validate_units(store, units, shapes, sizes=sizes, chunk_quads=1)  # a chunk each
+    by_units = validate_units(store, units, shapes, sizes=sizes, chunk_quads=1, jobs=2)  # a chunk each
     assert not whole.conforms and whole.results
     assert by_units.results == whole.results
     assert len(list(by_units.report.subjects(None, None))) > 0

@@ -328,8 +328,11 @@ class _DiskBuild(Build):
         assert self.writer is not None
         self.writer.flush()
         # compact before publishing: a bulk-loaded generation read as it is answers queries
-        # ~1.6x slower (benchmarks/endpoint_load.py); the generation is read-only from now on
-        self.writer.optimize()
+        # ~1.6x slower (benchmarks/endpoint_load.py); the generation is read-only from now on.
+        # A generation made from a checkpoint of a compacted one with a little written to it
+        # is not compacted again (25 s on 10 M quads to add one report: benchmarks/scale.py)
+        if self.fresh:
+            self.writer.optimize()
         self.writer = None  # closes RocksDB (releases its lock) before anyone reads it
         _fsync_dir(self.path)
         old = _active(self.home)

@@ -211,7 +211,9 @@ class RemoteStore(GraphStore):
         result = self._select_plain("SELECT ?g WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         return {row["g"].value for row in result if isinstance(row["g"], NamedNode)}
 
-    def graph_sizes(self) -> dict[str, int]:
+    def graph_sizes(self, graphs: Iterable[str] | None = None) -> dict[str, int]:
+        if graphs is not None:
+            return super().graph_sizes(graphs)
         result = self._select_plain(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         return {row["g"].value: int(row["n"].value) for row in result if self._ours(row["g"].value)}

@@ -213,7 +213,8 @@ class RemoteStore(GraphStore):
 
     def graph_sizes(self, graphs: Iterable[str] | None = None) -> dict[str, int]:
         if graphs is not None:
-            return super().graph_sizes(graphs)
+            return {g: int(next(self._select_plain(
+                f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}"))["n"].value) for g in graphs}
         result = self._select_plain(
             "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
         return {row["g"].value: int(row["n"].value) for row in result if self._ours(row["g"].value)}
@@ -226,7 +227,13 @@ class RemoteStore(GraphStore):
             if not isinstance(answer, TripleList):
                 raise EndpointError(f"{self.gsp_url} answered a graph request with query results")
             return serialized(answer, RdfFormat.N_TRIPLES)
-        return super().graph_ntriples(graph)
+        # on the server's own dataset: GRAPH <g> names its graph g whatever its default graph
+        response = self._post(self.query_url, "query", headers={"Accept": ACCEPT_RDF}, data={
+            "query": f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"})
+        answer = _parse_answer(response)
+        if not isinstance(answer, TripleList):
+            raise EndpointError(f"{self.query_url} answered a CONSTRUCT query with query results")
+        return serialized(answer, RdfFormat.N_TRIPLES)
 
     def export(self, output: BinaryIO, format: RdfFormat = RdfFormat.N_QUADS) -> None:
         for graph in self.graphs():  # graph by graph: one answer per graph, blank nodes kept apart
@@ -236,9 +243,10 @@ class RemoteStore(GraphStore):
             serialize(quads, output, format)
 
     def count(self) -> int:
+        ours = f' && STRSTARTS(STR(?g), "{self.graphs_prefix}")' if self.graphs_prefix else ""
         result = self._select_plain(
             "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
-            f'FILTER(!STRSTARTS(STR(?g), "{STAGING}") && STRSTARTS(STR(?g), "{self.graphs_prefix}")) }}')
+            f'FILTER(!STRSTARTS(STR(?g), "{STAGING}"){ours}) }}')
         return int(next(result)["n"].value)
 
     # -- writing ---------------------------------------------------------------------------

@@ -192,6 +192,10 @@ def time_queries(store: Path, rounds: int, budget: float) -> dict[str, dict[str,
                 out[key] = json.loads(answer)
             except subprocess.TimeoutExpired:
                 out[key] = {"timeout_s": 10 * budget}
+            except subprocess.CalledProcessError as e:
+                out[key] = {"error": (e.stderr or "").strip().splitlines()[-1:]}
+                print(f"  {key:<26} failed: {out[key]['error']}", flush=True)
+                continue
             shown = out[key]
             print(f"  {key:<26} " + ("stopped after {timeout_s} s".format(**shown) if "timeout_s" in shown
                   else "median {median_ms:>9} ms  p95 {p95_ms:>9} ms  ({runs} runs, {rows} rows) {params}"

@@ -308,6 +308,7 @@ class _DiskBuild(Build):
             # A RocksDB checkpoint: hard links, so starting from the current data is cheap.
             Store.read_only(str(self.home / base)).backup(str(self.path))
         self.writer: Store | None = Store(str(self.path))
+        self._views: list[EmbeddedStore] = []
         self._done = False
 
     def put_graph(self, graph: str, data: RdfInput, format: RdfFormat) -> None:
@@ -320,7 +321,17 @@ class _DiskBuild(Build):
 
     def staged(self) -> EmbeddedStore:
         assert self.writer is not None
-        return EmbeddedStore.over(self.writer)
+        view = EmbeddedStore.over(self.writer)
+        self._views.append(view)
+        return view
+
+    def _release(self) -> None:
+        """Close RocksDB: no view handed out may keep the writer open (an open writer goes
+        on compacting, and removes files a reader of the published generation needs)."""
+        for view in self._views:
+            view._store = Store()
+        self._views.clear()
+        self.writer = None
 
     def commit(self) -> None:
         if self._done:
@@ -333,7 +344,7 @@ class _DiskBuild(Build):
         # is not compacted again (25 s on 10 M quads to add one report: benchmarks/scale.py)
         if self.fresh:
             self.writer.optimize()
-        self.writer = None  # closes RocksDB (releases its lock) before anyone reads it
+        self._release()  # closes RocksDB (releases its lock) before anyone reads it
         _fsync_dir(self.path)
         old = _active(self.home)
         with open(self.home / PUBLISHED, "a", encoding="ascii") as log:  # see _prune
@@ -348,7 +359,7 @@ class _DiskBuild(Build):
     def abort(self) -> None:
         if self._done:
             return
-        self.writer = None
+        self._release()
         shutil.rmtree(self.path, ignore_errors=True)
         self._finish()
 

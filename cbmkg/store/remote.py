@@ -326,6 +326,7 @@ class _RemoteBuild(Build):
         self.folder = Path(tempfile.mkdtemp(prefix="cbmkg-build-"))
         self.writer: Store | None = Store(str(self.folder / "staging"))
         self.written: set[str] = set()
+        self._views: list[EmbeddedStore] = []
         self.uploaded: dict[str, str] = {}  # target graph -> staging graph on the server
         self._drop_leftovers()
 
@@ -347,7 +348,9 @@ class _RemoteBuild(Build):
 
     def staged(self) -> EmbeddedStore:
         assert self.writer is not None
-        return EmbeddedStore.over(self.writer)
+        view = EmbeddedStore.over(self.writer)
+        self._views.append(view)
+        return view
 
     def _graph_triples(self, graph: str) -> Iterator[Triple]:
         assert self.writer is not None
@@ -399,6 +402,9 @@ class _RemoteBuild(Build):
         self._close()
 
     def _close(self) -> None:
+        for view in self._views:  # nothing keeps the local store open once its folder goes
+            view._store = Store()
+        self._views.clear()
         self.writer = None
         self.uploaded.clear()
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -134,6 +134,9 @@ def wrk(url: str, accept: str, seconds: int, connections: int) -> Load:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     failed = (int(non2xx[1]) if non2xx else 0) + (sum(int(x) for x in errors.groups()) if errors else 0)
+    done = re.search(r"(\d+) requests in", out)
+    if done and int(done[1]) == 0:  # nothing answered in the whole run: every connection failed
+        failed += connections
     return Load(float(_find(r"Requests/sec:\s+([\d.]+)", out)), _ms(_find(r"\s50%\s+(\S+)", out)),
                 _ms(_find(r"\s99%\s+(\S+)", out)), failed)
 

@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser serve build test test-fast bench docs clean
+.PHONY: setup browser virtuoso serve build test test-fast bench docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,12 @@ $(UI_VENDOR): server/ui/package-lock.json
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's Virtuoso 7.2 for the remote-store tests (about 10 s with apt's lists fresh; the
+# tests start it themselves, and skip with a message naming the package where it is missing).
+virtuoso:
+	@command -v virtuoso-t >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq virtuoso-opensource >/dev/null; } || echo "virtuoso-opensource not installed: its tests skip"
+
 setup: $(STAMP) $(UI_VENDOR)
 
 ## Build the graph from the bundled corpus and serve it on http://127.0.0.1:$CBMKG_PORT (8080).
@@ -34,7 +40,7 @@ build: setup
 	$(BIN)/cbmkg build
 
 ## Set everything up and run the whole test suite (what .ci/run calls).
-test: setup browser
+test: setup browser virtuoso
 	$(BIN)/python -m pytest
 
 test-fast: setup

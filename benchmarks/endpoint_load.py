@@ -1,21 +1,27 @@
 """Concurrent clients against `cbmkg serve` (one server per worker class) and `oxigraph
 serve`, side by side on the same data and the same queries, in one run.
 
-    python benchmarks/endpoint_load.py [--seconds 10] [--connections 4] [--rounds 3]
+    python benchmarks/endpoint_load.py [--size 1] [--store HOME] [--seconds 10]
+                                       [--connections 4] [--rounds 3]
                                        [--worker-classes keepalive,gthread] [--only NAME]
-                                       [--json FILE]
+                                       [--params example|none] [--json FILE]
 
-Builds the bundled corpus into a fresh store, exports it, loads the same quads into an
-`oxigraph serve` (run with --union-default-graph, the default graph cbmkg serves), starts
-every server on 127.0.0.1 and drives each with `wrk` (Debian package `wrk`): a fixed number
-of connections for a fixed time per query, the servers taking turns in a rotating order,
-``--rounds`` times. Reports requests/s and p50/p99 latency (medians over the rounds), each
-cbmkg server's throughput as a ratio of oxigraph's and of the first worker class's, and every
-non-2xx answer or socket error (there must be none).
+Builds a store of ``--size`` times the bundled corpus build (1: the bundled corpus; more:
+the scale corpus of loaders/scale.py, as benchmarks/scale.py writes it) or takes the
+store home ``--store``, and serves its active generation twice on 127.0.0.1: with `cbmkg
+serve` (one server per worker class) and with `oxigraph serve-read-only
+--union-default-graph` on the same database directory (the default graph cbmkg serves).
+Each is driven with `wrk` (Debian package `wrk`): a fixed number of connections for a fixed
+time per query, the servers taking turns in a rotating order, ``--rounds`` times. Reports
+requests/s and p50/p99 latency (medians over the rounds), each cbmkg server's throughput as
+a ratio of oxigraph's and of the first worker class's, every non-2xx answer or socket error
+(there must be none), and the resident memory of each server's processes at the end.
 
-Queries: each named query of queries/ (no parameters), a GROUP BY over the whole corpus, and
-a point lookup (DESCRIBE of one IRI). All servers run on the machine that runs wrk: read the
-figures as a comparison under the same load, not as absolute capacities.
+Queries: each named query of queries/ (``--params example``, the default: its first
+parameter bound to the example its header gives, as a user looking up one party or report
+does; ``none``: every parameter free, the whole listing), a GROUP BY over the whole corpus,
+and a point lookup (DESCRIBE of one IRI). All servers run on the machine that runs wrk: read
+the figures as a comparison under the same load, not as absolute capacities.
 """
 
 from __future__ import annotations
@@ -36,12 +42,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
 
+import psutil
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.scale import corpus, example_values  # noqa: E402
 from cbmkg.catalogue import Catalogue  # noqa: E402
 from cbmkg.config import ROOT  # noqa: E402
+from loaders.scale import bundled_quads  # noqa: E402
 
 BIN = Path(sys.executable).parent
 GROUP_BY = ("SELECT ?class (COUNT(*) AS ?n) WHERE { ?s a ?class . ?s ?p ?o } "
@@ -72,9 +81,14 @@ class Row:
         return round(self.loads[server].rps / base, 3) if base else None
 
 
-def queries() -> list[tuple[str, str, str]]:
+def queries(params: str, sparql_url: str) -> list[tuple[str, str, str]]:
     """(name, text, accept)."""
-    chosen = [(f"named:{q.name}", q.bind({}), JSON) for q in Catalogue(ROOT / "queries").all()]
+    def select(text: str) -> list[dict[str, str]]:
+        answer = requests.get(sparql_url, params={"query": text}, headers={"Accept": JSON}, timeout=60)
+        return [{k: v["value"] for k, v in row.items()} for row in answer.json()["results"]["bindings"]]
+
+    chosen = [(f"named:{q.name}", q.bind(example_values(q, select) if params == "example" else {}), JSON)
+              for q in Catalogue(ROOT / "queries").all()]
     chosen.append(("group-by", GROUP_BY, JSON))
     chosen.append(("describe", DESCRIBE, "application/n-triples"))
     return chosen
@@ -120,6 +134,9 @@ def wrk(url: str, accept: str, seconds: int, connections: int) -> Load:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     failed = (int(non2xx[1]) if non2xx else 0) + (sum(int(x) for x in errors.groups()) if errors else 0)
+    done = re.search(r"(\d+) requests in", out)
+    if done and int(done[1]) == 0:  # nothing answered in the whole run: every connection failed
+        failed += connections
     return Load(float(_find(r"Requests/sec:\s+([\d.]+)", out)), _ms(_find(r"\s50%\s+(\S+)", out)),
                 _ms(_find(r"\s99%\s+(\S+)", out)), failed)
 
@@ -130,8 +147,23 @@ def median_load(loads: list[Load]) -> Load:
                 round(statistics.median(x.p99 for x in loads), 2), sum(x.failed for x in loads))
 
 
+def memory_mb(process: subprocess.Popen[bytes]) -> dict[str, object]:
+    """Resident memory of a server: its main process and each worker process, MiB."""
+    root = psutil.Process(process.pid)
+    workers = root.children(recursive=True)
+    return {"main": round(root.memory_info().rss / 2**20, 1),
+            "workers": [round(w.memory_info().rss / 2**20, 1) for w in workers],
+            "total": round(sum(p.memory_info().rss for p in [root, *workers]) / 2**20, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--size", type=float, default=1.0,
+                        help="the store's size as a multiple of the bundled corpus build")
+    parser.add_argument("--store", type=Path, help="serve this store home instead of building one")
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "cbmkg-scale",
+                        help="where the scale corpus is written (and kept)")
+    parser.add_argument("--params", choices=["example", "none"], default="example")
     parser.add_argument("--seconds", type=int, default=10, help="per query, server and round")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
@@ -145,18 +177,16 @@ def main() -> None:
         raise SystemExit("wrk is needed: apt-get install wrk")
     classes = [c.strip() for c in args.worker_classes.split(",") if c.strip()]
     work = Path(tempfile.mkdtemp(prefix="cbmkg-endpoint-"))
-    env = {**os.environ, "CBMKG_STORE": str(work / "cbmkg"), "CBMKG_WORKERS": str(args.workers),
+    home = args.store or work / "cbmkg"
+    env = {**os.environ, "CBMKG_STORE": str(home), "CBMKG_WORKERS": str(args.workers),
            "CBMKG_QUERY_TIMEOUT": "60"}
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        subprocess.run([BIN / "cbmkg", "build", "--no-validate"], env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        dump = work / "corpus.nq"
-        with dump.open("wb") as out:
-            subprocess.run([BIN / "cbmkg", "export", "--format", "nquads"], env=env, check=True,
-                           stdout=out, stderr=subprocess.DEVNULL)
-        subprocess.run([BIN / "oxigraph", "load", "--location", str(work / "oxigraph"),
-                        "--file", str(dump)], check=True, capture_output=True)
+        if args.store is None:
+            reports = corpus(args.work, args.size, bundled_quads())[0] if args.size > 1 else []
+            subprocess.run([BIN / "cbmkg", "build", "--no-validate", *map(str, reports)], env=env,
+                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        generation = home / os.readlink(home / "active")
         servers: dict[str, str] = {}
         for worker_class in classes:
             port = free_port()
@@ -166,12 +196,16 @@ def main() -> None:
             servers[f"cbmkg-{worker_class}"] = f"http://127.0.0.1:{port}/sparql"
             wait_up(f"http://127.0.0.1:{port}/healthz", procs[-1])
         port = free_port()
+        # the same database directory, read-only, as cbmkg's workers read it
         procs.append(subprocess.Popen(
-            [BIN / "oxigraph", "serve", "--location", str(work / "oxigraph"), "--union-default-graph",
+            [BIN / "oxigraph", "serve-read-only", "--location", str(generation), "--union-default-graph",
              "--bind", f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL))
         servers[OXIGRAPH] = f"http://127.0.0.1:{port}/query"
         wait_up(servers[OXIGRAPH], procs[-1])
-        quads = sum(1 for _ in dump.open("rb"))
+        first = next(iter(servers.values()))
+        quads = int(requests.get(first, params={"query": "SELECT (COUNT(*) AS ?n) { GRAPH ?g { ?s ?p ?o } }"},
+                                 headers={"Accept": JSON}, timeout=600).json()
+                    ["results"]["bindings"][0]["n"]["value"])
         print(f"corpus: {quads} quads; wrk: {args.connections} connections, {args.seconds} s per "
               f"query and server, {args.rounds} rounds; cbmkg workers: {args.workers}; "
               f"cores: {os.cpu_count()}\n")
@@ -181,7 +215,7 @@ def main() -> None:
               "".join(f"{'÷oxi ' + n.removeprefix('cbmkg-'):>16}" for n in names if n != OXIGRAPH) +
               f"{'failed':>8}")
         report: list[Row] = []
-        for name, text, accept in queries():
+        for name, text, accept in queries(args.params, first):
             if args.only and args.only not in name:
                 continue
             runs: dict[str, list[Load]] = {n: [] for n in names}
@@ -217,12 +251,18 @@ def main() -> None:
                 if ratios:
                     print(f"{kind:<6} {server} ÷ {cbmkg_servers[0]}: min {min(ratios):.2f}, median "
                           f"{statistics.median(ratios):.2f}")
+        memory = {name: memory_mb(process) for name, process in zip(names, procs, strict=True)}
+        for name, figures in memory.items():
+            print(f"memory of {name}: {figures['total']} MiB in all (main {figures['main']}, "
+                  f"workers {figures['workers']})")
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
             args.json.write_text(json.dumps({
-                "command": " ".join(sys.argv), "quads": quads, "cores": os.cpu_count(),
+                "command": " ".join(["python", "benchmarks/endpoint_load.py", *sys.argv[1:]]),
+                "size": args.size, "quads": quads, "cores": os.cpu_count(), "params": args.params,
                 "connections": args.connections, "seconds": args.seconds, "rounds": args.rounds,
-                "workers": args.workers, "rows": [asdict(row) for row in report]}, indent=1))
+                "workers": args.workers, "memory_mb": memory, "rows": [asdict(row) for row in report]},
+                indent=1))
         if failed:
             raise SystemExit(1)
     finally:

@@ -16,6 +16,12 @@ RDF term and serialised by pyoxigraph, never pasted into the query text.
 A ``VALUES`` binding keeps rows where the variable is *unbound* (they are compatible with
 any value), so a query binds each parameter variable in every row, e.g. with
 ``BIND(COALESCE(?x, "") AS ?param)`` over an OPTIONAL part.
+
+``#+ bind-first: report, reported_by`` names parameters whose ``VALUES`` go at the start
+of the outermost ``WHERE`` group instead: the same answer when each is bound by a required
+triple pattern of that group (the query's author says so by naming it), and the store then
+starts from the given value instead of filtering the whole listing at the end (Oxigraph
+joins a trailing ``VALUES`` last).
 """
 
 from __future__ import annotations
@@ -31,8 +37,9 @@ from .errors import NamedQueryError
 from .namespaces import PREFIXES
 from .xsd import XSD_TYPES
 
-_HEADER = re.compile(r"^#\+\s*(\w+)\s*:\s*(.*?)\s*$")
+_HEADER = re.compile(r"^#\+\s*([\w-]+)\s*:\s*(.*?)\s*$")
 _PARAM = re.compile(r"^(\w+)\s*\(([^)]*)\)\s*:\s*(.+)$")
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
@@ -77,6 +84,8 @@ class NamedQuery:
     title: str
     description: str
     parameters: tuple[Parameter, ...] = field(default_factory=tuple)
+    #: parameters bound at the start of the WHERE clause (see the module's docstring)
+    first: frozenset[str] = frozenset()
 
     def bind(self, values: Mapping[str, str]) -> str:
         """The query text with ``values`` bound (unknown or malformed values raise)."""
@@ -89,9 +98,27 @@ class NamedQuery:
         given = [(known[k], v) for k, v in values.items() if v not in (None, "")]
         if not given:
             return self.text
+        text = self.text
+        early = [(p, v) for p, v in given if p.name in self.first]
+        where = _WHERE.search(text, self._body_start())
+        if early and where:
+            block = "".join(f"\n  VALUES ?{p.name} {{ {p.term(v)} }}" for p, v in early)
+            text = text[:where.end()] + block + text[where.end():]
+            given = [(p, v) for p, v in given if p.name not in self.first]
+        if not given:
+            return text
         names = " ".join(f"?{p.name}" for p, _ in given)
         terms = " ".join(str(p.term(v)) for p, v in given)
-        return f"{self.text.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
+        return f"{text.rstrip()}\nVALUES ({names}) {{ ({terms}) }}\n"
+
+    def _body_start(self) -> int:
+        """Where the query begins after its header and comment lines."""
+        offset = 0
+        for line in self.text.splitlines(keepends=True):
+            if line.strip() and not line.startswith("#"):
+                break
+            offset += len(line)
+        return offset
 
 
 def parse_query_file(path: Path) -> NamedQuery:
@@ -101,6 +128,7 @@ def parse_query_file(path: Path) -> NamedQuery:
         raise NamedQueryError(f"{path}: query names are lower-case kebab-case, got '{name}'")
     meta: dict[str, str] = {}
     params: list[Parameter] = []
+    first: set[str] = set()
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.startswith("#+"):
             if line.strip() and not line.startswith("#"):
@@ -112,13 +140,19 @@ def parse_query_file(path: Path) -> NamedQuery:
         key, value = match.groups()
         if key == "param":
             params.append(_parse_param(value, f"{path}:{lineno}"))
+        elif key == "bind-first":
+            first |= {n.strip() for n in value.split(",") if n.strip()}
         elif key in ("title", "description"):
             meta[key] = f"{meta[key]} {value}".strip() if key in meta else value
         else:
             raise NamedQueryError(f"{path}:{lineno}: unknown header key '{key}'")
     if "title" not in meta:
         raise NamedQueryError(f"{path}: the header has no '#+ title:' line")
-    return NamedQuery(name, path, text, meta["title"], meta.get("description", ""), tuple(params))
+    unknown = first - {p.name for p in params}
+    if unknown:
+        raise NamedQueryError(f"{path}: bind-first names no parameter: {', '.join(sorted(unknown))}")
+    return NamedQuery(name, path, text, meta["title"], meta.get("description", ""), tuple(params),
+                      frozenset(first))
 
 
 def _parse_param(spec: str, where: str) -> Parameter:

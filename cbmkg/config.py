@@ -37,6 +37,12 @@ SETTINGS: tuple[Setting, ...] = (
             "URL of the remote SPARQL 1.1 Update endpoint (default: the query endpoint)."),
     Setting("gsp_endpoint", None,
             "URL of the remote Graph Store Protocol endpoint, if the server has one."),
+    Setting("endpoint_union", "auto",
+            "How a remote store gives the union default graph: `server` (its default graph is "
+            "the union), `protocol` (a default-graph-uri per named graph), `auto` (asks it)."),
+    Setting("endpoint_graphs", "https://w3id.org/cbmkg/graph/",
+            "IRI prefix of the named graphs cbmkg manages on a remote store (lists, counts, "
+            "replaces); the server's other graphs are left alone."),
     Setting("endpoint_user", None, "User name for HTTP basic authentication on the remote store."),
     Setting("endpoint_password", None, "Password for HTTP basic authentication on the remote store."),
     Setting("http_timeout", 60.0, "Seconds to wait for a remote store to answer.", float),
@@ -80,6 +86,8 @@ class Config:
     endpoint: str | None
     update_endpoint: str | None
     gsp_endpoint: str | None
+    endpoint_union: str
+    endpoint_graphs: str
     endpoint_user: str | None
     endpoint_password: str | None
     http_timeout: float

@@ -8,6 +8,13 @@ labels for the IRIs it names (in the results and in the standard report alike). 
 follows the shapes: an ``sh:Violation`` makes the data non-conforming (a build stops), an
 ``sh:Warning`` or ``sh:Info`` is reported and the data kept. The compliance findings
 (``findings.py``) are reported next to the results, in a section of their own.
+
+A store is validated by *units* (:func:`validate_units`): the graphs of one report (or one
+input file) together with the *base* graphs, the ontology and the registers. Units are
+taken a bounded number of quads at a time into an in-memory store, so memory follows the
+chunk, not the store (the engine reads its data whole, and its time grows faster than the
+data: one chunk of 100,000 quads is validated several times faster per quad than one of a
+million, benchmarks/scale.py), and a build that adds a report validates that report only.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, QuerySolutions, RdfFormat, Store, parse, serialize
 from pyoxigraph import Literal as OxLiteral
@@ -29,7 +37,17 @@ from .errors import InputError
 from .findings import Summary
 from .labels import Words, words_query
 from .labels import short as short
-from .namespaces import SH
+from .namespaces import GRAPH, SH
+
+if TYPE_CHECKING:
+    from .store import GraphStore
+
+#: graphs every unit is validated with: the ontology and the registers
+BASE_GRAPHS = f"{GRAPH}ontology/"
+#: graphs of one report edition and its replies: ``…/graph/report/<slug>/<lang>[/…]``
+REPORT_GRAPHS = re.compile(re.escape(f"{GRAPH}report/") + r"[^/]+/[^/]+")
+#: quads of units validated at once (with the base graphs on top)
+CHUNK_QUADS = 100_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,9 @@ class Result:
 class Outcome:
     results: list[Result]
     report: Graph            # the standard SHACL validation report
+    quads: int = 0           # quads validated (with the base graphs once per chunk)
+    findings: Graph | None = None  # compliance findings computed with it (validate_units)
+    words: Words | None = None     # the labels the messages were written with
 
     @property
     def conforms(self) -> bool:
@@ -119,7 +140,7 @@ def validate(data: Graph | Store, shapes: Graph, *, inference: str | None = None
     if not isinstance(report, Graph):  # an engine may hand back the report serialised
         report = Graph().parse(data=report, format="turtle")
     vocabulary = _readable(report, shapes, data)
-    return Outcome(_results(report, shapes, vocabulary), report)
+    return Outcome(_results(report, shapes, vocabulary), report, words=vocabulary)
 
 
 def _templates(shapes: Graph, report: Graph, result: Node) -> list[tuple[str, re.Pattern[str]]]:
@@ -181,6 +202,136 @@ def _term(term: NamedNode | BlankNode | OxLiteral | None) -> Node | None:
     return Literal(term.value, datatype=URIRef(term.datatype.value))
 
 
+def units_of(graphs: Iterable[str]) -> list[list[str]]:
+    """The units of a store's graphs: one per report edition (its document and reply
+    graphs), and one of the other graphs that are not base graphs (findings, datasets)."""
+    by_report: dict[str, list[str]] = {}
+    rest: list[str] = []
+    for g in sorted(graphs):
+        if g.startswith(BASE_GRAPHS):
+            continue
+        match = REPORT_GRAPHS.match(g)
+        if match:
+            by_report.setdefault(match[0], []).append(g)
+        else:
+            rest.append(g)
+    return list(by_report.values()) + ([rest] if rest else [])
+
+
+def validate_units(store: GraphStore, units: Iterable[list[str]], shapes: Graph, *,
+                   sizes: dict[str, int] | None = None, chunk_quads: int = CHUNK_QUADS,
+                   engine: str = "turbo", inference: str | None = None,
+                   findings_dir: Path | None = None, jobs: int = 1) -> Outcome:
+    """Validate each unit (a list of graph names; [] for the base alone) of ``store``
+    together with its base graphs, up to ``chunk_quads`` quads of units at a time, in
+    ``jobs`` processes.
+
+    Results are gathered (one result found in two chunks, on a base node, counts once)
+    into one report graph. With ``findings_dir``, the compliance findings of its rules are
+    computed over the same chunks while they are in memory (``Outcome.findings``).
+    """
+    sizes = sizes if sizes is not None else store.graph_sizes()
+    base = [g for g in sorted(sizes) if g.startswith(BASE_GRAPHS)]
+    base_data = b"".join(store.graph_ntriples(g) for g in base)
+    base_quads = sum(sizes[g] for g in base)
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    filled = 0
+    for unit in units:
+        graphs = [g for g in unit if g not in base]
+        if current and filled + sum(sizes.get(g, 0) for g in graphs) > chunk_quads:
+            chunks.append(current)
+            current, filled = [], 0
+        current += graphs
+        filled += sum(sizes.get(g, 0) for g in graphs)
+    chunks.append(current)
+    shapes_ttl = shapes.serialize(format="turtle", encoding="utf-8")
+    where = str(findings_dir) if findings_dir is not None else None
+
+    def data(chunk: list[str]) -> bytes:
+        return base_data + b"".join(store.graph_ntriples(g) for g in chunk)
+
+    results: dict[Result, Node] = {}
+    report = Graph()
+    findings = Graph()
+    total = base_quads * len(chunks) + sum(sizes.get(g, 0) for c in chunks for g in c)
+
+    def gather(answer: tuple[list[tuple[Result, bytes]], bytes]) -> None:
+        found, found_findings = answer
+        for result, snippet in found:
+            if result not in results:
+                part = Graph().parse(data=snippet, format="nt")
+                node = next(part.subjects(RDF.type, SH.ValidationResult))
+                report.__iadd__(part)
+                results[result] = node
+        if found_findings:
+            findings.parse(data=found_findings, format="nt")
+
+    if jobs > 1 and len(chunks) > 1:
+        from concurrent.futures import Future, ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        # "spawn": the caller may hold an open RocksDB, whose threads do not survive a fork
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            pending: list[Future[tuple[list[tuple[Result, bytes]], bytes]]] = []
+            for chunk in chunks:
+                pending.append(pool.submit(_validate_chunk, data(chunk), shapes_ttl, engine, inference, where))
+                while len(pending) > jobs:  # a bounded number of chunks in memory at once
+                    gather(pending.pop(0).result())
+            for future in pending:
+                gather(future.result())
+    else:
+        for chunk in chunks:
+            gather(_validate_chunk(data(chunk), shapes_ttl, engine, inference, where, shapes))
+    root = BNode()
+    report.add((root, RDF.type, SH.ValidationReport))
+    ordered = sorted(results, key=_rank)
+    report.add((root, SH.conforms, Literal(not any(r.severity == "Violation" for r in ordered))))
+    for node in results.values():
+        report.add((root, SH.result, node))
+    return Outcome(ordered, report, total, findings)
+
+
+def _validate_chunk(data: bytes, shapes_ttl: bytes, engine: str, inference: str | None,
+                    findings_dir: str | None,
+                    shapes: Graph | None = None) -> tuple[list[tuple[Result, bytes]], bytes]:
+    """One chunk (N-Triples) validated, and its findings: each result with its part of the
+    report as N-Triples, and the findings as N-Triples (plain values: this may run in a
+    worker process)."""
+    if shapes is None:
+        shapes = Graph().parse(data=shapes_ttl, format="turtle")
+    flat = Store()
+    flat.bulk_load(data, RdfFormat.N_TRIPLES)
+    outcome = validate(flat, shapes, engine=engine, inference=inference)
+    found = []
+    for result, node in _result_nodes(outcome.report, shapes, outcome.words or Words()):
+        part = Graph()
+        _copy_result(outcome.report, node, part)
+        found.append((result, part.serialize(format="nt", encoding="utf-8")))
+    findings = b""
+    if findings_dir is not None:
+        from .findings import compute
+        from .store.embedded import EmbeddedStore
+
+        findings = compute(EmbeddedStore.over(flat, flat=True), Path(findings_dir)).serialize(
+            format="nt", encoding="utf-8")
+    return found, findings
+
+
+def _copy_result(source: Graph, node: Node, target: Graph) -> None:
+    """A result and what hangs from it through blank nodes (paths, details)."""
+    todo, seen = [node], set()
+    while todo:
+        subject = todo.pop()
+        if subject in seen:
+            continue
+        seen.add(subject)
+        for p, o in source.predicate_objects(subject):
+            target.add((subject, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
+
+
 def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
     """A property shape is reported by the node shape that holds it (a readable name)."""
     if shape is None:
@@ -190,6 +341,17 @@ def _node_shape(shapes: Graph, shape: Node | None) -> Node | None:
 
 
 def _results(report: Graph, shapes: Graph, vocabulary: Words) -> list[Result]:
+    out = [r for r, _node in _result_nodes(report, shapes, vocabulary)]
+    return sorted(out, key=_rank)
+
+
+def _rank(r: Result) -> tuple[int, str, str, str, str, str]:
+    """Results in a stable order: severity, shape, focus, then what tells results apart."""
+    order = {"Violation": 0, "Warning": 1, "Info": 2}
+    return order.get(r.severity, 3), r.shape, r.focus, r.path or "", r.value or "", r.message_en
+
+
+def _result_nodes(report: Graph, shapes: Graph, vocabulary: Words) -> list[tuple[Result, Node]]:
     out = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         messages: dict[str | None, str] = {}
@@ -201,7 +363,7 @@ def _results(report: Graph, shapes: Graph, vocabulary: Words) -> list[Result]:
         shape = _node_shape(shapes, report.value(result, SH.sourceShape))
         focus = str(report.value(result, SH.focusNode))
         name = shapes.value(shape, RDFS.label) if shape is not None else None
-        out.append(Result(
+        out.append((Result(
             severity=str(severity).rsplit("#", 1)[-1] if severity else "Violation",
             shape=str(shape),
             focus=focus,
@@ -210,9 +372,8 @@ def _results(report: Graph, shapes: Graph, vocabulary: Words) -> list[Result]:
             message_en=messages.get("en") or messages.get(None) or next(iter(messages.values()), ""),
             message_zh=messages.get("zh"),
             shape_label=str(name) if name is not None else short(str(shape)),
-            focus_label=vocabulary.label(focus, "en")))
-    order = {"Violation": 0, "Warning": 1, "Info": 2}
-    return sorted(out, key=lambda r: (order.get(r.severity, 3), r.shape, r.focus))
+            focus_label=vocabulary.label(focus, "en")), result))
+    return out
 
 
 def _script(text: str) -> str:

@@ -23,8 +23,16 @@ from cbmkg.store import EmbeddedStore, open_store
 @click.option("--validate/--no-validate", default=True, show_default=True,
               help="Check everything with the SHACL shapes before publishing (a violation stops "
                    "the build). Skip it only for bulk data checked elsewhere.")
+@click.option("--add", is_flag=True,
+              help="Keep what the store holds and add (or replace) the graphs of REPORTS only; "
+                   "only they are validated. Embedded store only.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that read reports (default: one per core).")
+@click.option("--summary", type=click.Choice(["graphs", "total"]), default="graphs", show_default=True,
+              help="Print every named graph with its triples, or the totals only.")
 @store_options
-def build(reports: tuple[Path, ...], validate: bool, config: Config) -> None:
+def build(reports: tuple[Path, ...], validate: bool, add: bool, jobs: int | None, summary: str,
+          config: Config) -> None:
     """Build the graph: ontology + registers + REPORTS into the store.
 
     With no REPORTS, the bundled corpus is built. REPORTS are UN reports (.txt, .pdf,
@@ -34,19 +42,30 @@ def build(reports: tuple[Path, ...], validate: bool, config: Config) -> None:
     from .build import build as run_build
     from .build import default_inputs
 
+    if add and not reports:
+        raise click.UsageError("--add needs the REPORTS to add")
+    if add and config.endpoint:
+        raise click.UsageError("--add works on the embedded store; rebuild a remote store whole")
     inputs = list(reports) or default_inputs(Path(config.corpus_dir))
     store = open_store(config, create=True)
     with err.status("building…") as status:
-        summary = run_build(store, Path(config.ontology_dir), inputs,
-                            progress=lambda message: status.update(message),
-                            shapes_dir=Path(config.shapes_dir) if validate else None)
-    if summary.warnings:
-        err.print(f"[yellow]{summary.warnings} validation warnings[/] (`cbmkg validate` lists them)")
+        result = run_build(store, Path(config.ontology_dir), inputs,
+                           progress=lambda message: status.update(message),
+                           shapes_dir=Path(config.shapes_dir) if validate else None, add=add, jobs=jobs)
+    for note in result.notes:
+        err.print(f"[yellow]warning[/] {note}")
+    if result.warnings:
+        err.print(f"[yellow]{result.warnings} validation warnings[/] (`cbmkg validate` lists them)")
     table = Table("named graph", "triples", title=f"cbmkg store ({where(config)})")
-    for graph, n in sorted(summary.graphs.items()):
-        table.add_row(graph, str(n))
-    table.add_row("[bold]total[/]", f"[bold]{summary.quads}[/]")
+    if summary == "graphs":
+        for graph, n in sorted(result.graphs.items()):
+            table.add_row(graph, str(n))
+    else:
+        table.add_row(f"{len(result.graphs)} named graphs", "")
+    table.add_row("[bold]total[/]", f"[bold]{result.quads}[/]")
     Console().print(table)
+    err.print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in result.seconds.items())
+              + (f"; {result.validated} quads validated" if validate else ""))
 
 
 @click.command()
@@ -123,11 +142,17 @@ def validate(files: tuple[Path, ...], shape_files: tuple[Path, ...], fmt: str, i
     integrity = [p for p in chosen if p not in rules]
     store = _files_store(list(files), config) if files else open_store(config)
     outcome = validation.Outcome([], Graph())
+    reasoning = None if inference == "none" else inference
     with err.status("validating…"):
-        if integrity:
+        if integrity and files:
             outcome = validation.validate(validation.union_store(store.export_bytes()),
                                           validation.load_shapes(shapes_dir, integrity), engine=engine,
-                                          inference=None if inference == "none" else inference)
+                                          inference=reasoning)
+        elif integrity:  # report by report with the registers: memory bounded whatever the store's size
+            sizes = store.graph_sizes()
+            outcome = validation.validate_units(
+                store, validation.units_of(sizes) or [[]], validation.load_shapes(shapes_dir, integrity),
+                sizes=sizes, engine=engine, inference=reasoning)
         found = findings.compute(store, shapes_dir, rules) if with_findings and rules else None
     if found is not None and not files:
         store.replace_graph(findings.FINDINGS_GRAPH, found.serialize(format="nt", encoding="utf-8"),
@@ -168,7 +193,7 @@ def _files_store(files: list[Path], config: Config) -> EmbeddedStore:
     for path in files:
         fmt = RDF_FORMATS.get(path.suffix.lower())
         if fmt is None:
-            parts += input_parts([path], ontology)
+            parts += input_parts([path], ontology, jobs=1)
             continue
         own = NamedNode(graph_iri("input", path.name))
         try:

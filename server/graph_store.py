@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, request
 from pyoxigraph import RdfFormat, Triple, parse, serialize
 
 from cbmkg.errors import CbmkgError, QuerySyntaxError
-from cbmkg.store.base import RELATIVE_IRI, serialized
+from cbmkg.store.base import RELATIVE_IRI
 
 from .answers import GRAPHS, Job, bad_iri
 from .errors import refuse
@@ -83,9 +83,7 @@ def graph_store() -> Response:
         if isinstance(data, Response):
             return data
         if request.method == "POST" and exists:
-            old = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
-                                  union_default_graph=False)
-            data = serialized(old, RdfFormat.N_TRIPLES) + data
+            data = store.graph_ntriples(graph) + b"\n" + data
         store.replace_graph(graph, data, RdfFormat.N_TRIPLES)
     except CbmkgError as e:
         return refuse(500, str(e))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cbmkg.store import EmbeddedStore, GraphStore, RemoteStore
-from tests.helpers import OxigraphServer
+from tests.helpers import OxigraphServer, VirtuosoServer
 
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "0.0.0.0"}
 
@@ -36,7 +36,17 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Oxigra
     assert server.process.poll() is not None, "the oxigraph server process was left running"
 
 
-@pytest.fixture(params=["memory", "disk", "remote", "remote-gsp"])
+@pytest.fixture(scope="session")
+def virtuoso_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    try:
+        server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    except FileNotFoundError as e:
+        pytest.skip(str(e))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["memory", "disk", "remote", "remote-gsp", "virtuoso"])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """The same store test suite runs on every backend."""
     kind = request.param
@@ -44,6 +54,12 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphS
         yield EmbeddedStore.memory()
     elif kind == "disk":
         yield EmbeddedStore.open(tmp_path / "store", create=True)
+    elif kind == "virtuoso":
+        virtuoso: VirtuosoServer = request.getfixturevalue("virtuoso_server")
+        virtuoso.clear()
+        store = RemoteStore(virtuoso.query_url, virtuoso.update_url, graphs_prefix="https://w3id.org/cbmkg/graph/")
+        yield store
+        store.close()
     else:
         server: OxigraphServer = request.getfixturevalue("oxigraph_server")
         server.clear()

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -159,12 +161,13 @@ class _Shared:
 class OxigraphServer:
     """A real `oxigraph serve` process on 127.0.0.1 (the PyPI `oxigraph` package)."""
 
-    def __init__(self, location: Path):
+    def __init__(self, location: Path, union: bool = False):
         binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
-            [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}"],
+            [binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{self.port}",
+             *(["--union-default-graph"] if union else [])],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         wait_until_up(self.base + "/query", self.process)
 
@@ -208,3 +211,122 @@ class CbmkgServer:
         stop_process(self.process)
 
 
+
+
+class DroppingProxy:
+    """An HTTP/1.1 forwarder on 127.0.0.1 in front of a server that loses connections on
+    purpose: the ``drop``-th request whose body contains ``marker`` is forwarded and
+    answered by the server, then the client's connection is closed without the answer (the
+    worst case for a client: it cannot know whether the request was applied)."""
+
+    def __init__(self, upstream_port: int, marker: bytes, drop: int):
+        self.upstream = upstream_port
+        self.marker = marker
+        self.drop = drop
+        self.seen = 0
+        self.dropped = 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._connection, args=(client,), daemon=True).start()
+
+    def _connection(self, client: socket.socket) -> None:
+        reader = client.makefile("rb")
+        try:
+            while True:
+                request_line = reader.readline()
+                if not request_line:
+                    return
+                method, path, _ = request_line.decode().split(" ", 2)
+                headers: dict[str, str] = {}
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    name, _, value = line.decode().partition(":")
+                    headers[name.strip()] = value.strip()
+                body = reader.read(int(headers.get("Content-Length", "0")))
+                upstream = http.client.HTTPConnection("127.0.0.1", self.upstream, timeout=30)
+                upstream.request(method, path, body, {k: v for k, v in headers.items()
+                                                      if k.lower() not in ("host", "connection")})
+                answer = upstream.getresponse()
+                data = answer.read()
+                upstream.close()
+                if self.marker in body:
+                    self.seen += 1
+                    if self.seen == self.drop:
+                        self.dropped += 1
+                        return  # applied upstream, and the client never hears of it
+                head = f"HTTP/1.1 {answer.status} {answer.reason}\r\n"
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("transfer-encoding", "content-length", "connection"):
+                        head += f"{name}: {value}\r\n"
+                head += f"Content-Length: {len(data)}\r\n\r\n"
+                client.sendall(head.encode() + data)
+        except OSError:
+            return
+        finally:
+            reader.close()
+            client.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+
+
+class VirtuosoServer:
+    """A real Virtuoso (Debian's `virtuoso-opensource`, 7.2) on 127.0.0.1, its database in
+    ``location``, SPARQL Update granted to its anonymous SPARQL user."""
+
+    def __init__(self, location: Path):
+        binary = shutil.which("virtuoso-t")
+        if binary is None or not VIRTUOSO_INI.exists():
+            raise FileNotFoundError("Virtuoso is not installed (Debian package virtuoso-opensource; "
+                                    "`make test` installs it where apt-get can)")
+        self.port, self.sql_port = free_port(), free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        ini = VIRTUOSO_INI.read_text()
+        ini = ini.replace("/var/lib/virtuoso-opensource-7/db/", f"{location}/")
+        ini = re.sub(r"(?m)^ServerPort\s*=\s*1111\b", f"ServerPort = {self.sql_port}", ini)
+        ini = re.sub(r"(?m)^ServerPort\s*=\s*8890\b", f"ServerPort = {self.port}", ini)
+        ini = re.sub(r"(?m)^DirsAllowed\s*=.*$", f"DirsAllowed = ., {location}", ini)
+        # answers longer than 10,000 rows (a list of 10,000 graphs) are cut by default: the
+        # setting the README tells Virtuoso's users to raise
+        ini = re.sub(r"(?m)^ResultSetMaxRows\s*=.*$", "ResultSetMaxRows = 1000000", ini)
+        (location / "virtuoso.ini").write_text(ini)
+        self.process = subprocess.Popen([binary, "-f", "-c", str(location / "virtuoso.ini")],
+                                        cwd=location, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until_up(self.query_url + "?query=ASK%7B%7D", self.process, seconds=60)
+        subprocess.run(["isql-vt", str(self.sql_port), "dba", "dba",
+                        'exec=GRANT SPARQL_UPDATE TO "SPARQL";'],
+                       check=True, capture_output=True, timeout=30)
+
+    @property
+    def query_url(self) -> str:
+        return self.base + "/sparql"
+
+    @property
+    def update_url(self) -> str:
+        return self.base + "/sparql"
+
+    def clear(self) -> None:
+        """Drop the graphs the tests write (Virtuoso's own system graphs stay)."""
+        graphs = requests.post(self.query_url, data={"query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"},
+                               headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
+        ours = [b["g"]["value"] for b in graphs["results"]["bindings"]
+                if b["g"]["value"].startswith(("https://w3id.org/cbmkg/", "urn:cbmkg:"))]
+        for start in range(0, len(ours), 200):
+            drops = ";\n".join(f"DROP SILENT GRAPH <{g}>" for g in ours[start:start + 200])
+            requests.post(self.update_url, data=drops, headers={"Content-Type": "application/sparql-update"},
+                          timeout=60)
+
+    def stop(self) -> None:
+        stop_process(self.process)

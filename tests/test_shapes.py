@@ -142,7 +142,7 @@ def test_the_validators_agree_on_the_bundled_report(tmp_path: Path) -> None:
 
     ontology = ROOT / "ontology"
     report = ROOT / "corpus" / "A_75_95-ZH.txt"
-    data = parts_graph(ontology_parts(ontology) + input_parts([report], ontology))
+    data = parts_graph([*ontology_parts(ontology), *input_parts([report], ontology)])
     broken = Graph()
     broken += data
     broken.update("""PREFIX cbm: <https://w3id.org/cbmkg/ontology#>

@@ -24,5 +24,6 @@ def open_store(config: Config, *, create: bool = False) -> GraphStore:
         if config.endpoint_user:
             auth = (config.endpoint_user, config.endpoint_password or "")
         return RemoteStore(config.endpoint, config.update_endpoint, config.gsp_endpoint,
-                           auth=auth, timeout=config.http_timeout)
+                           auth=auth, timeout=config.http_timeout, union=config.endpoint_union,
+                           graphs_prefix=config.endpoint_graphs)
     return EmbeddedStore.open(Path(config.store), create=create)

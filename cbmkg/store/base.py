@@ -77,8 +77,14 @@ class Build(ABC):
         """Stage ``data`` (a graph serialisation) as the full content of named graph ``graph``."""
 
     @abstractmethod
-    def put_dataset(self, data: RdfInput, format: RdfFormat) -> None:
-        """Stage a dataset serialisation (N-Quads, TriG): each quad into its own graph."""
+    def put_dataset(self, data: RdfInput, format: RdfFormat) -> set[str]:
+        """Stage a dataset serialisation (N-Quads, TriG): each quad into its own graph.
+        Returns the graphs it wrote."""
+
+    @abstractmethod
+    def staged(self) -> GraphStore:
+        """What this build has staged so far, with what it keeps of the store, as a store
+        to read (validation and findings read the build's working set through it)."""
 
     @abstractmethod
     def commit(self) -> None:
@@ -184,6 +190,24 @@ class GraphStore(ABC):
         """Replace one named graph at once (a one-graph build)."""
         with self.begin() as build:
             build.put_graph(graph, data, format)
+
+    def graph_ntriples(self, graph: str) -> bytes:
+        """One named graph as N-Triples."""
+        return self.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+                              union_default_graph=False).serialize(format=RdfFormat.N_TRIPLES) or b""
+
+    def graph_sizes(self, graphs: Iterable[str] | None = None) -> dict[str, int]:
+        """Quads of each named graph (or of ``graphs`` only)."""
+        if graphs is not None:
+            out = {}
+            for g in graphs:
+                rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{g}> {{ ?s ?p ?o }} }}",
+                                   union_default_graph=False)
+                out[g] = int(next(rows)["n"].value)
+            return out
+        rows = self.select("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+                           union_default_graph=False)
+        return {row["g"].value: int(row["n"].value) for row in rows}
 
     def count(self) -> int:
         """Number of quads in the named graphs."""

@@ -60,6 +60,8 @@ class Report:
     mandate: URIRef | None
     sections: list[ReadSection]
     replies: list[ReadReply]
+    #: SHA-256 of the input file (the reader's, so the file is read once)
+    digest: str = ""
 
     @property
     def slug(self) -> str:
@@ -108,7 +110,7 @@ def read_report(path: Path, ontology_dir: Path, symbol: str | None = None,
     if duplicates:
         raise InputError(f"{path}: more than one reply from {', '.join(duplicates)}")
     return Report(path, symbol, layout.lang, layout.job_number, _mandate(sections), sections,
-                  replies)
+                  replies, source.digest)
 
 
 def _counts(paragraph: ReadParagraph) -> list[tuple[int, int]]:

@@ -56,7 +56,7 @@ class _Writer:
         base = f"{ID}report/{report.slug}"
         self.report = URIRef(base)
         self.edition = URIRef(f"{base}/{report.lang}")
-        digest = hashlib.sha256(report.path.read_bytes()).hexdigest()[:16]
+        digest = (report.digest or hashlib.sha256(report.path.read_bytes()).hexdigest())[:16]
         self.run = URIRef(f"{ID}run/{report.slug}/{report.lang}/{digest}")
         self.doc_graph = self.ds.graph(URIRef(f"{GRAPH}report/{report.slug}/{report.lang}"))
         self.digest = digest

@@ -5,6 +5,7 @@ Every error names the file; nothing here knows about the layout of UN reports.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -27,14 +28,21 @@ class Source:
     language_hint: str | None
     #: True when each line is already one paragraph (Word), False for hard-wrapped text
     paragraph_per_line: bool = False
+    #: SHA-256 of the file's bytes, as read (the extraction run names its input by it)
+    digest: str = ""
 
 
 def read(path: Path) -> Source:
     suffix = path.suffix.lower()
     if not path.is_file():
         raise InputError(f"{path}: no such file")
+    try:
+        data = path.read_bytes()  # once: the digest and, for text, the text come from it
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror}") from None
+    digest = hashlib.sha256(data).hexdigest()
     if suffix == ".txt":
-        text = _read_text(path)
+        text = _read_text(path, data)
     elif suffix == ".pdf":
         text = _read_pdf(path)
     elif suffix == ".docx":
@@ -46,11 +54,10 @@ def read(path: Path) -> Source:
     if not any(line.strip() for line in lines):
         raise InputError(f"{path}: the file is empty (no text)")
     symbol, lang = _from_file_name(path)
-    return Source(path, lines, symbol, lang, paragraph_per_line=suffix == ".docx")
+    return Source(path, lines, symbol, lang, paragraph_per_line=suffix == ".docx", digest=digest)
 
 
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
+def _read_text(path: Path, data: bytes) -> str:
     if b"\x00" in data[:4096]:
         raise InputError(f"{path}: a binary file, not a text report")
     try:

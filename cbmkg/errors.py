@@ -40,3 +40,8 @@ class NamedQueryError(CbmkgError):
 class InputError(CbmkgError):
     """An input file (report, ontology, shape) cannot be read or parsed."""
 
+
+
+class OutboundRefused(CbmkgError):
+    """A query or update tried to reach another machine (SERVICE, LOAD) where this process
+    may not open connections."""

@@ -23,10 +23,12 @@ from pyoxigraph import (
 from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
 
-from cbmkg.errors import CbmkgError, QuerySyntaxError
+from cbmkg.errors import CbmkgError
 from cbmkg.namespaces import PREFIXES
 from cbmkg.store import GraphStore, QueryResult, Triples
 from cbmkg.store.base import serialized
+
+from .errors import status_of
 
 RESULTS = {
     "application/sparql-results+json": QueryResultsFormat.JSON,
@@ -119,10 +121,8 @@ def answer(store: GraphStore, job: Job) -> Answer:
     try:
         result = store.query(job.query, union_default_graph=True, default_graphs=job.default_graphs,
                              named_graphs=job.named_graphs, base_iri=job.base_iri)
-    except QuerySyntaxError as e:
-        return Answer.text(400, str(e))
     except CbmkgError as e:
-        return Answer.text(500, str(e))
+        return Answer.text(status_of(e), str(e))
     return write(result, job)
 
 

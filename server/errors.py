@@ -38,6 +38,7 @@ from cbmkg.errors import (
     EndpointError,
     InputError,
     NamedQueryError,
+    OutboundRefused,
     QuerySyntaxError,
     StoreNotFound,
 )
@@ -49,7 +50,7 @@ OFFERED = ("text/plain", "text/html", "application/json", PROBLEM)
 
 #: the HTTP status of each kind of the project's errors (the most specific class wins)
 STATUS: dict[type, int] = {
-    QuerySyntaxError: 400, InputError: 400, NamedQueryError: 404, StoreNotFound: 503,
+    QuerySyntaxError: 400, InputError: 400, OutboundRefused: 403, NamedQueryError: 404, StoreNotFound: 503,
     EndpointError: 502, ConfigError: 500, CbmkgError: 500}
 
 

@@ -46,7 +46,7 @@ class FastSparql:
         if len(queries) != 1 or not params.keys() <= KNOWN or len(params.get("format", [])) > 1:
             return self.flask(environ, start_response)
         config = self.app.config["CBMKG"]
-        if _refused(queries[0], config.service_allowlist) or \
+        if _refused(queries[0], config.service_allowlist, _base(environ)) or \
                 dataset_refusal(params.get("default-graph-uri"), params.get("named-graph-uri")):
             return self.flask(environ, start_response)  # Flask writes the refusal
         return self._answer(environ, start_response, params, method)
@@ -59,11 +59,10 @@ class FastSparql:
         refresh = getattr(store, "refresh", None)
         if refresh is not None:
             refresh()  # a build may have published a new generation
-        host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
         query = params["query"][0]
         job = Job(query, list(params.get("default-graph-uri", ())) or None,
                   list(params.get("named-graph-uri", ())) or None,
-                  base_iri=f"{environ.get('wsgi.url_scheme', 'http')}://{host}/sparql",
+                  base_iri=_base(environ),
                   format=next(iter(params.get("format", ())), None) or None,
                   accept=environ.get("HTTP_ACCEPT") or None, limit=config.result_limit)
         answer = self.app.extensions["cbmkg.runner"].run(job, config.query_timeout,
@@ -106,9 +105,15 @@ def _parameters(query_string: str) -> dict[str, list[str]] | None:
         return None
 
 
+def _base(environ: dict[str, Any]) -> str:
+    """The request's IRI without its query string: the base of relative IRIs in the query."""
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    return f"{environ.get('wsgi.url_scheme', 'http')}://{host}/sparql"
+
+
 @cached_if_short(512)
-def _refused(query: str, allowlist: str) -> bool:
-    return refused_services(query, tuple(allowlist.split())) is not None
+def _refused(query: str, allowlist: str, base: str) -> bool:
+    return refused_services(query, tuple(allowlist.split()), base) is not None
 
 
 @functools.lru_cache(maxsize=8)  # one generation, one date

@@ -163,7 +163,8 @@ def update() -> Response:
         return refuse(415, f"POST an update as application/sparql-update or as a form, not {media!r}")
     if not text.strip():
         return refuse(400, "no update: POST update=… or an application/sparql-update body")
-    refusal_text = refused_loads(text, tuple(current_app.config["CBMKG"].service_allowlist.split()))
+    refusal_text = refused_loads(text, tuple(current_app.config["CBMKG"].service_allowlist.split()),
+                                 request.base_url)
     if refusal_text:
         return refuse(403, refusal_text)
     store = _store()

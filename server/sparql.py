@@ -68,7 +68,7 @@ def sparql() -> Response:
     args = request.args if request.method != "POST" or request.mimetype == "application/sparql-query" \
         else request.form
     config = current_app.config["CBMKG"]
-    refusal = refused_services(query, tuple(config.service_allowlist.split()))
+    refusal = refused_services(query, tuple(config.service_allowlist.split()), request.base_url)
     if refusal:
         return refuse(403, refusal)
     default_graphs, named_graphs = args.getlist("default-graph-uri") or None, args.getlist("named-graph-uri") or None

@@ -30,7 +30,8 @@ from typing import BinaryIO
 
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, RdfFormat, Store, parse
 
-from ..errors import QuerySyntaxError, StoreError, StoreNotFound
+from ..errors import EndpointError, OutboundRefused, QuerySyntaxError, StoreError, StoreNotFound
+from ..sparql_text import names_dataset
 from .base import Build, GraphStore, QueryResult, RdfInput, read_input
 
 ACTIVE = "active"
@@ -50,14 +51,27 @@ def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[
     if named_graphs is not None:
         named = [NamedNode(g) for g in named_graphs]
     try:
+        # a query that names its dataset (FROM, FROM NAMED) gets it, not the union
+        union = union and default is None and not names_dataset(sparql)
         return store.query(sparql, base_iri=base_iri or None, default_graph=default, named_graphs=named,
-                           use_default_graph_as_union=default is None and union)
+                           use_default_graph_as_union=union)
     except SyntaxError as e:
         raise QuerySyntaxError(f"malformed SPARQL query: {e}") from None
     except ValueError as e:
         raise QuerySyntaxError(f"invalid SPARQL query: {e}") from None
     except OSError as e:
-        raise StoreError(f"store read failed: {e}") from None
+        raise _outbound(e) or StoreError(f"store read failed: {e}") from None
+
+
+def _outbound(error: OSError) -> StoreError | OutboundRefused | None:
+    """The error of a SERVICE or LOAD call: refused in this process (a server worker that
+    may open no sockets), or failed at the far end; None for other errors."""
+    if isinstance(error, PermissionError):
+        return OutboundRefused("the request tried to reach another machine (SERVICE or LOAD), "
+                               "which this server does not do")
+    if isinstance(error, ConnectionError | TimeoutError):
+        return EndpointError(f"a SERVICE or LOAD call failed: {error}")
+    return None
 
 
 class EmbeddedStore(GraphStore):
@@ -190,7 +204,7 @@ def _run_update(store: Store, sparql: str) -> None:
     except SyntaxError as e:
         raise QuerySyntaxError(f"malformed SPARQL update: {e}") from None
     except OSError as e:
-        raise StoreError(f"store update failed: {e}") from None
+        raise _outbound(e) or StoreError(f"store update failed: {e}") from None
 
 
 def _load(store: Store, data: RdfInput, format: RdfFormat, graph: str | None) -> None:

@@ -37,6 +37,7 @@ from pyoxigraph import (
 )
 
 from ..errors import EndpointError, QuerySyntaxError, StoreError
+from ..sparql_text import names_dataset
 from .base import RELATIVE_IRI, Build, GraphStore, QueryResult, RdfInput, TripleList, read_input, serialized
 
 STAGING = "urn:cbmkg:staging:"
@@ -85,7 +86,8 @@ class RemoteStore(GraphStore):
             # moves the line numbers of the remote parser's messages by one
             sparql = f"BASE <{NamedNode(base_iri).value}>\n{sparql}"
         form: list[tuple[str, str]] = [("query", sparql)]
-        if default_graphs is None and union_default_graph:
+        # a query that names its dataset (FROM, FROM NAMED) gets it, not the union
+        if default_graphs is None and union_default_graph and not names_dataset(sparql):
             default_graphs = self.graphs()
             if not default_graphs:  # nothing loaded: an empty dataset, not the server default
                 default_graphs = [STAGING + "none"]

@@ -39,6 +39,7 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
     # before it sets PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads on import
     from . import errors, graph_store, manners, named, pages, sparql, ui, validate
     from .fastpath import FastSparql
+    from .limits import ChunkedBodies
     from .sandbox import network_closed
     from .workers import runner_for
 
@@ -55,7 +56,9 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
     app.register_blueprint(ui.blueprint)
     app.register_blueprint(validate.blueprint)
     app.register_blueprint(pages.blueprint)
-    app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
+    # Flask's documented way to add WSGI middleware (mypy sees a method replaced)
+    app.wsgi_app = ChunkedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
+    app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:

@@ -20,15 +20,13 @@ from pyoxigraph import (
     parse,
     parse_query_results,
 )
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
-from cbmkg.errors import CbmkgError
+from cbmkg.errors import CbmkgError, evaluation_error
 from cbmkg.namespaces import PREFIXES
 from cbmkg.store import GraphStore, QueryResult, Triples
 from cbmkg.store.base import serialized
 
-from .errors import status_of
+from .errors import accepted, status_of
 
 RESULTS = {
     "application/sparql-results+json": QueryResultsFormat.JSON,
@@ -54,7 +52,9 @@ SHORT_GRAPHS = {"turtle": "text/turtle", "ttl": "text/turtle", "n3": "text/turtl
                 "nt": "application/n-triples", "ntriples": "application/n-triples",
                 "xml": "application/rdf+xml", "rdfxml": "application/rdf+xml",
                 "json-ld": "application/ld+json", "jsonld": "application/ld+json",
-                "json": "application/ld+json", "nquads": "application/n-quads", "trig": "application/trig"}
+                "json": "application/ld+json", "nquads": "application/n-quads", "trig": "application/trig",
+                "rdf+xml": "application/rdf+xml",  # SPARQLWrapper's RDF/XML mode
+                "n-triples": "application/n-triples"}
 
 
 @dataclass(slots=True)  # made once per request: slots, not frozen (cheaper to build)
@@ -111,7 +111,7 @@ def choose_media(is_graph: bool, wanted: str | None, accept: str | None) -> str 
         return media
     if not accept:
         return next(iter(offered))
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(offered))
+    best = accepted(accept).best_match(list(offered))
     if best is None:
         return Answer.text(406, f"none of the accepted types is offered ({', '.join(offered)})")
     return best
@@ -141,7 +141,12 @@ def write(result: QueryResult, job: Job) -> Answer:
             body, truncated = _solutions(result, RESULTS[media], job.limit)
         else:
             body, truncated = _triples(result, GRAPHS[media], job.limit)
-    except (ValueError, OSError, SyntaxError) as e:
+    except (OSError, RuntimeError) as e:  # raised while the answer is evaluated (lazily)
+        error = evaluation_error(e)
+        if error is None:
+            return Answer.text(500, f"cannot write the answer: {e}")
+        return Answer.text(status_of(error), str(error))
+    except (ValueError, SyntaxError) as e:
         return Answer.text(500, f"cannot write the answer: {e}")
     if truncated:
         headers["Cbmkg-Truncated"] = "true"

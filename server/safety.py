@@ -70,9 +70,9 @@ def _calls_in(tree: Any, prologue: Prologue) -> Iterator[Call]:
     for node in _walk(tree):
         name = getattr(node, "name", None)
         if name == "ServiceGraphPattern":
-            yield Call("SERVICE", _resolved(node.get("term"), prologue))
+            yield Call("SERVICE", _resolved(node["term"] if "term" in node else None, prologue))
         elif name == "Load":
-            yield Call("LOAD", _resolved(node.get("iri"), prologue))
+            yield Call("LOAD", _resolved(node["iri"] if "iri" in node else None, prologue))
 
 
 def _resolved(term: Any, prologue: Prologue) -> str | None:
@@ -96,15 +96,16 @@ def calls(text: str, *, update: bool, base_iri: str | None = None) -> list[Call]
     plain = text.replace("\r", "\n")  # a comment ends at either, for Oxigraph; rdflib knows \n only
     try:
         if update:
-            tree = parseUpdate(plain)
+            request = parseUpdate(plain)
             found: list[Call] = []
             prologue = None
-            for head, operation in zip(tree.get("prologue") or [], tree.get("request") or [], strict=False):
+            for head, operation in zip(request["prologue"] if "prologue" in request else [],
+                                       request["request"] if "request" in request else [], strict=False):
                 prologue = translatePrologue(head, base_iri, None, prologue)
                 found += _calls_in(operation, prologue)
         else:
-            tree = parseQuery(plain)
-            found = list(_calls_in(tree[1], translatePrologue(tree[0], base_iri)))
+            query = parseQuery(plain)
+            found = list(_calls_in(query[1], translatePrologue(query[0], base_iri)))
     except Exception as e:  # rdflib's parser raises several kinds; e.g. SPARQL 1.2 syntax
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
         return f"its text cannot be read for certain here ({first[:200]})"

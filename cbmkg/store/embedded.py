@@ -30,7 +30,7 @@ from typing import BinaryIO
 
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, RdfFormat, Store, parse
 
-from ..errors import EndpointError, OutboundRefused, QuerySyntaxError, StoreError, StoreNotFound
+from ..errors import QuerySyntaxError, StoreError, StoreNotFound, evaluation_error
 from ..sparql_text import names_dataset
 from .base import Build, GraphStore, QueryResult, RdfInput, read_input
 
@@ -59,19 +59,9 @@ def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[
         raise QuerySyntaxError(f"malformed SPARQL query: {e}") from None
     except ValueError as e:
         raise QuerySyntaxError(f"invalid SPARQL query: {e}") from None
-    except OSError as e:
-        raise _outbound(e) or StoreError(f"store read failed: {e}") from None
+    except (OSError, RuntimeError) as e:  # RuntimeError: pyoxigraph's evaluation errors
+        raise evaluation_error(e) or StoreError(f"store read failed: {e}") from None
 
-
-def _outbound(error: OSError) -> StoreError | OutboundRefused | None:
-    """The error of a SERVICE or LOAD call: refused in this process (a server worker that
-    may open no sockets), or failed at the far end; None for other errors."""
-    if isinstance(error, PermissionError):
-        return OutboundRefused("the request tried to reach another machine (SERVICE or LOAD), "
-                               "which this server does not do")
-    if isinstance(error, ConnectionError | TimeoutError):
-        return EndpointError(f"a SERVICE or LOAD call failed: {error}")
-    return None
 
 
 class EmbeddedStore(GraphStore):
@@ -203,8 +193,8 @@ def _run_update(store: Store, sparql: str) -> None:
         store.update(sparql)
     except SyntaxError as e:
         raise QuerySyntaxError(f"malformed SPARQL update: {e}") from None
-    except OSError as e:
-        raise _outbound(e) or StoreError(f"store update failed: {e}") from None
+    except (OSError, RuntimeError) as e:  # RuntimeError: DROP of a missing graph, …
+        raise evaluation_error(e) or StoreError(f"store update failed: {e}") from None
 
 
 def _load(store: Store, data: RdfInput, format: RdfFormat, graph: str | None) -> None:

@@ -134,18 +134,23 @@ def requests_for(rng: random.Random, count: int, target: str) -> list[dict[str, 
             if rng.random() < 0.1:
                 params["format"] = rng.choice(["json", "rdf+xml", "csv", "nonsense", ""])
             if rng.random() < 0.05:
-                params["default-graph-uri"] = rng.choice(["not an iri", "urn:x", target, "https://w3id.org/cbmkg/graph/findings"])
+                params["default-graph-uri"] = rng.choice(["not an iri", "urn:x", target,
+                                                          "https://w3id.org/cbmkg/graph/findings"])
             if how == "get":
-                out.append({"method": "GET", "path": "/sparql", "params": {"query": query, **params}, "headers": headers})
+                out.append({"method": "GET", "path": "/sparql", "params": {"query": query, **params},
+                            "headers": headers})
             elif how == "form":
-                out.append({"method": "POST", "path": "/sparql", "data": {"query": query, **params}, "headers": headers})
+                out.append({"method": "POST", "path": "/sparql", "data": {"query": query, **params},
+                            "headers": headers})
             else:
-                out.append({"method": "POST", "path": "/sparql", "params": params, "data": query.encode("utf-8", "surrogatepass"),
+                out.append({"method": "POST", "path": "/sparql", "params": params,
+                            "data": query.encode("utf-8", "surrogatepass"),
                             "headers": {**headers, "Content-Type": "application/sparql-query"}})
         elif roll < 0.75:
             update = mutate(rng.choice(updates), rng, target)
             out.append({"method": "POST", "path": "/update", "data": {"update": update},
-                        "headers": {**headers, "Authorization": rng.choice([f"Bearer {TOKEN}", f"bearer {TOKEN}", "Bearer x"])}})
+                        "headers": {**headers, "Authorization": rng.choice([f"Bearer {TOKEN}", f"bearer {TOKEN}",
+                                                                            "Bearer x"])}})
         elif roll < 0.85:
             media, body = rng.choice(BODIES)
             body = body.replace("{target}", target)
@@ -158,7 +163,8 @@ def requests_for(rng: random.Random, count: int, target: str) -> list[dict[str, 
         else:
             junk = mutate(rng.choice(["ARM", "vd2011", "a\"b", "x y", "%22", "actor/UKR"]), rng, target)
             path = rng.choice([f"/doc/id/{quote(junk, safe='')}", f"/id/{quote(junk, safe='/')}",
-                               f"/queries/obligations?instrument={quote(junk)}", f"/queries/events?reported_by={quote(junk)}",
+                               f"/queries/obligations?instrument={quote(junk)}",
+                               f"/queries/events?reported_by={quote(junk)}",
                                f"/store?graph={quote(junk)}", f"/queries/{quote(junk, safe='')}", "/.well-known/void",
                                f"/ui?query={quote(junk)}"])
             out.append({"method": rng.choice(["GET", "HEAD", "OPTIONS", "DELETE"]), "path": path,
@@ -194,7 +200,8 @@ def run(base: str, count: int, seed: int, master: int | None = None) -> dict[str
                                 f"{str(req.get('params') or req.get('data'))[:300]!r}: {answer.text[:200]!r}")
         except requests.RequestException as e:
             statuses[0] += 1
-            failures.append(f"no answer: {req['method']} {req['path']} {str(req.get('params') or req.get('data'))[:300]!r}: {e}")
+            failures.append(f"no answer: {req['method']} {req['path']} "
+                            f"{str(req.get('params') or req.get('data'))[:300]!r}: {e}")
     seconds = time.monotonic() - started
     time.sleep(1.0)  # a call the server made at the end would be accepted by now
     sock.close()

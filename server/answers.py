@@ -9,7 +9,10 @@ format (``format`` parameter first, then ``Accept`` with q-values), and writes a
 from __future__ import annotations
 
 import functools
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyoxigraph import (
     NamedNode,
@@ -155,10 +158,44 @@ def write(result: QueryResult, job: Job) -> Answer:
     return Answer(200, body, media, headers)
 
 
+class _Full(Exception):
+    """Raised by _Lines when it has what it needs: pyoxigraph stops writing (and evaluating)."""
+
+
+class _Lines(io.BytesIO):
+    """A file for pyoxigraph's writers that takes at most ``lines`` lines, then stops the
+    writer: an answer past result_limit is never written out whole (a cross product of
+    the store with itself would be gigabytes of TSV before being cut)."""
+
+    def __init__(self, lines: int):
+        super().__init__()
+        self.left = lines
+
+    def write(self, data: Any) -> int:
+        written = super().write(data)
+        self.left -= bytes(data).count(b"\n")
+        if self.left <= 0:
+            raise _Full()
+        return written
+
+
+def _at_most(write: Callable[[_Lines], object], lines: int) -> bytes:
+    """What ``write`` writes, up to about ``lines`` lines (the caller cuts exactly)."""
+    out = _Lines(lines)
+    try:
+        write(out)
+    except _Full:
+        pass
+    except OSError:
+        if out.left > 0:
+            raise
+    return out.getvalue()
+
+
 def _triples(result: Triples, format: RdfFormat, limit: int) -> tuple[bytes, bool]:
     """Triples in ``format``, at most ``limit``: written as N-Triples first (one triple a
     line), cut there, then read back and written in the format asked for, all by pyoxigraph."""
-    nt = result.serialize(format=RdfFormat.N_TRIPLES) or b""
+    nt = _at_most(lambda out: result.serialize(out, format=RdfFormat.N_TRIPLES), limit + 1)
     lines = nt.split(b"\n", limit)
     truncated = len(lines) > limit and lines[limit] != b""
     if truncated:
@@ -174,7 +211,7 @@ def _solutions(result: QuerySolutions, format: QueryResultsFormat, limit: int) -
     (one row per line: literals escape their line breaks), which counts and cuts them in
     bytes, then read back and written in the format asked for, all by pyoxigraph: as fast
     as writing them directly (benchmarks/endpoint_load.py), and lossless."""
-    tsv = result.serialize(format=QueryResultsFormat.TSV) or b""
+    tsv = _at_most(lambda out: result.serialize(out, format=QueryResultsFormat.TSV), limit + 2)
     lines = tsv.split(b"\n", limit + 1)
     truncated = len(lines) > limit + 1 and lines[limit + 1] != b""
     if truncated:

@@ -338,3 +338,13 @@ def test_protocol_details(site: CbmkgServer) -> None:
     assert lower.status_code == 204
     requests.get(base + "/sparql", params={"query": "SELECT (<http://ex/f>(1) AS ?x) {}"}, timeout=30)
     assert "Logging error" not in site.log.read_text(errors="replace")
+
+
+def test_an_answer_past_the_result_limit_is_never_written_whole(site: CbmkgServer) -> None:
+    """A cross product of the store with itself (hundreds of millions of rows) is cut at
+    result_limit while it is written (it was written whole, then cut: gigabytes, then the
+    timeout)."""
+    answer = requests.get(site.base + "/sparql", params={"query": "SELECT * { ?a ?b ?c . ?d ?e ?f }"},
+                          headers={"Accept": "text/tab-separated-values"}, timeout=60)
+    assert answer.status_code == 200 and answer.headers["Cbmkg-Truncated"] == "true"
+    assert answer.text.count("\n") == 100_000 + 1

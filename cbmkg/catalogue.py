@@ -53,7 +53,10 @@ class Parameter:
     def term(self, value: str) -> NamedNode | Literal:
         """The RDF term for a user-supplied value, checked against the declared type."""
         if self.type == "iri":
-            return NamedNode(self._expand(value))
+            try:
+                return NamedNode(self._expand(value))
+            except ValueError as e:
+                raise NamedQueryError(f"parameter '{self.name}' expects an IRI, got {value!r} ({e})") from None
         if self.type == "string":
             return Literal(value)
         datatype = XSD_TYPES.get(self.type)

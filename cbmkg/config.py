@@ -70,6 +70,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("keepalive", 5, "Seconds `cbmkg serve` keeps an idle client connection open "
             "(an idle connection holds no worker); 0: one request per connection.", int),
     Setting("result_limit", 100000, "Most rows or triples one answer carries (announced when hit).", int),
+    Setting("triples_limit", 50000,
+            "Most triples the RDF body of one request may hold (/validate, Graph Store writes); "
+            "more is refused with 413.", int),
     Setting("service_allowlist", "",
             "Space-separated IRI prefixes a SPARQL SERVICE clause or LOAD may call (empty: none).", str),
     Setting("update_token", None,
@@ -105,6 +108,7 @@ class Config:
     worker_memory_limit: int
     keepalive: int
     result_limit: int
+    triples_limit: int
     service_allowlist: str
     update_token: str | None
 

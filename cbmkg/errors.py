@@ -40,3 +40,28 @@ class NamedQueryError(CbmkgError):
 class InputError(CbmkgError):
     """An input file (report, ontology, shape) cannot be read or parsed."""
 
+
+
+class QueryFailed(CbmkgError):
+    """A query or update parses but cannot be carried out on this data (an unknown
+    extension function, DROP of a graph that does not exist)."""
+
+
+class OutboundRefused(CbmkgError):
+    """A query or update tried to reach another machine (SERVICE, LOAD) where this process
+    may not open connections."""
+
+
+def evaluation_error(error: Exception) -> CbmkgError | None:
+    """The project's error for what pyoxigraph raises while it evaluates a query or an
+    update, when the cause is the request (or the machine it calls), not the store: a
+    SERVICE or LOAD refused in this process (a server worker that may open no sockets) or
+    failed at the far end, or an evaluation error; None for others (a failing disk)."""
+    if isinstance(error, PermissionError):
+        return OutboundRefused("the request tried to reach another machine (SERVICE or LOAD), "
+                               "which this server does not do")
+    if isinstance(error, ConnectionError | TimeoutError):
+        return EndpointError(f"a SERVICE or LOAD call failed: {error}")
+    if isinstance(error, RuntimeError):
+        return QueryFailed(f"the request cannot be carried out: {error}")
+    return None

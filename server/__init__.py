@@ -29,6 +29,10 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
     """
     app = Flask(__name__)
     config = config or load_config()
+    if exit_on_timeout and config.endpoint is None and not config.service_allowlist.split():
+        from .sandbox import close_network
+
+        close_network()  # before the store opens: no thread of this worker may reach out
     app.config.from_mapping(CBMKG=config, MAX_CONTENT_LENGTH=1_000_000)
     app.extensions["cbmkg.store"] = store if store is not None else open_store(config)
 
@@ -36,6 +40,8 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
     # before it sets PROMETHEUS_MULTIPROC_DIR, which prometheus_client reads on import
     from . import errors, graph_store, manners, named, ontology, pages, sparql, ui, validate, watchdog
     from .fastpath import FastSparql
+    from .limits import ChunkedBodies
+    from .sandbox import network_closed
     from .workers import runner_for
 
     errors.install(app)
@@ -54,12 +60,14 @@ def create_app(config: Config | None = None, store: GraphStore | None = None, *,
     app.register_blueprint(validate.blueprint)
     app.register_blueprint(ontology.blueprint)
     app.register_blueprint(pages.blueprint)
-    app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]  # Flask's documented way to add WSGI middleware
+    # Flask's documented way to add WSGI middleware (mypy sees a method replaced)
+    app.wsgi_app = ChunkedBodies(app.wsgi_app, app.config["MAX_CONTENT_LENGTH"])  # type: ignore[method-assign]
+    app.wsgi_app = FastSparql(app)  # type: ignore[method-assign]
 
     @app.get("/healthz")
     def healthz() -> tuple[dict[str, Any], int]:
         current = app.extensions["cbmkg.store"]
         return {"ok": True, "store": current.kind, "graphs": len(current.graphs()),
-                "pid": os.getpid()}, 200
+                "pid": os.getpid(), "network_closed": network_closed()}, 200
 
     return app

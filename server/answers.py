@@ -9,7 +9,10 @@ format (``format`` parameter first, then ``Accept`` with q-values), and writes a
 from __future__ import annotations
 
 import functools
+import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from pyoxigraph import (
     NamedNode,
@@ -20,13 +23,13 @@ from pyoxigraph import (
     parse,
     parse_query_results,
 )
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import parse_accept_header
 
-from cbmkg.errors import CbmkgError, QuerySyntaxError
+from cbmkg.errors import CbmkgError, evaluation_error
 from cbmkg.namespaces import PREFIXES
 from cbmkg.store import GraphStore, QueryResult, Triples
 from cbmkg.store.base import serialized
+
+from .errors import accepted, status_of
 
 RESULTS = {
     "application/sparql-results+json": QueryResultsFormat.JSON,
@@ -52,7 +55,9 @@ SHORT_GRAPHS = {"turtle": "text/turtle", "ttl": "text/turtle", "n3": "text/turtl
                 "nt": "application/n-triples", "ntriples": "application/n-triples",
                 "xml": "application/rdf+xml", "rdfxml": "application/rdf+xml",
                 "json-ld": "application/ld+json", "jsonld": "application/ld+json",
-                "json": "application/ld+json", "nquads": "application/n-quads", "trig": "application/trig"}
+                "json": "application/ld+json", "nquads": "application/n-quads", "trig": "application/trig",
+                "rdf+xml": "application/rdf+xml",  # SPARQLWrapper's RDF/XML mode
+                "n-triples": "application/n-triples"}
 
 
 @dataclass(slots=True)  # made once per request: slots, not frozen (cheaper to build)
@@ -109,7 +114,7 @@ def choose_media(is_graph: bool, wanted: str | None, accept: str | None) -> str 
         return media
     if not accept:
         return next(iter(offered))
-    best = parse_accept_header(accept, MIMEAccept).best_match(list(offered))
+    best = accepted(accept).best_match(list(offered))
     if best is None:
         return Answer.text(406, f"none of the accepted types is offered ({', '.join(offered)})")
     return best
@@ -119,10 +124,8 @@ def answer(store: GraphStore, job: Job) -> Answer:
     try:
         result = store.query(job.query, union_default_graph=True, default_graphs=job.default_graphs,
                              named_graphs=job.named_graphs, base_iri=job.base_iri)
-    except QuerySyntaxError as e:
-        return Answer.text(400, str(e))
     except CbmkgError as e:
-        return Answer.text(500, str(e))
+        return Answer.text(status_of(e), str(e))
     return write(result, job)
 
 
@@ -141,7 +144,12 @@ def write(result: QueryResult, job: Job) -> Answer:
             body, truncated = _solutions(result, RESULTS[media], job.limit)
         else:
             body, truncated = _triples(result, GRAPHS[media], job.limit)
-    except (ValueError, OSError, SyntaxError) as e:
+    except (OSError, RuntimeError) as e:  # raised while the answer is evaluated (lazily)
+        error = evaluation_error(e)
+        if error is None:
+            return Answer.text(500, f"cannot write the answer: {e}")
+        return Answer.text(status_of(error), str(error))
+    except (ValueError, SyntaxError) as e:
         return Answer.text(500, f"cannot write the answer: {e}")
     if truncated:
         headers["Cbmkg-Truncated"] = "true"
@@ -150,10 +158,44 @@ def write(result: QueryResult, job: Job) -> Answer:
     return Answer(200, body, media, headers)
 
 
+class _Full(Exception):
+    """Raised by _Lines when it has what it needs: pyoxigraph stops writing (and evaluating)."""
+
+
+class _Lines(io.BytesIO):
+    """A file for pyoxigraph's writers that takes at most ``lines`` lines, then stops the
+    writer: an answer past result_limit is never written out whole (a cross product of
+    the store with itself would be gigabytes of TSV before being cut)."""
+
+    def __init__(self, lines: int):
+        super().__init__()
+        self.left = lines
+
+    def write(self, data: Any) -> int:
+        written = super().write(data)
+        self.left -= bytes(data).count(b"\n")
+        if self.left <= 0:
+            raise _Full()
+        return written
+
+
+def _at_most(write: Callable[[_Lines], object], lines: int) -> bytes:
+    """What ``write`` writes, up to about ``lines`` lines (the caller cuts exactly)."""
+    out = _Lines(lines)
+    try:
+        write(out)
+    except _Full:
+        pass
+    except OSError:
+        if out.left > 0:
+            raise
+    return out.getvalue()
+
+
 def _triples(result: Triples, format: RdfFormat, limit: int) -> tuple[bytes, bool]:
     """Triples in ``format``, at most ``limit``: written as N-Triples first (one triple a
     line), cut there, then read back and written in the format asked for, all by pyoxigraph."""
-    nt = result.serialize(format=RdfFormat.N_TRIPLES) or b""
+    nt = _at_most(lambda out: result.serialize(out, format=RdfFormat.N_TRIPLES), limit + 1)
     lines = nt.split(b"\n", limit)
     truncated = len(lines) > limit and lines[limit] != b""
     if truncated:
@@ -169,7 +211,7 @@ def _solutions(result: QuerySolutions, format: QueryResultsFormat, limit: int) -
     (one row per line: literals escape their line breaks), which counts and cuts them in
     bytes, then read back and written in the format asked for, all by pyoxigraph: as fast
     as writing them directly (benchmarks/endpoint_load.py), and lossless."""
-    tsv = result.serialize(format=QueryResultsFormat.TSV) or b""
+    tsv = _at_most(lambda out: result.serialize(out, format=QueryResultsFormat.TSV), limit + 2)
     lines = tsv.split(b"\n", limit + 1)
     truncated = len(lines) > limit + 1 and lines[limit + 1] != b""
     if truncated:

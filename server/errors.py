@@ -38,6 +38,8 @@ from cbmkg.errors import (
     EndpointError,
     InputError,
     NamedQueryError,
+    OutboundRefused,
+    QueryFailed,
     QuerySyntaxError,
     StoreNotFound,
 )
@@ -49,8 +51,8 @@ OFFERED = ("text/plain", "text/html", "application/json", PROBLEM)
 
 #: the HTTP status of each kind of the project's errors (the most specific class wins)
 STATUS: dict[type, int] = {
-    QuerySyntaxError: 400, InputError: 400, NamedQueryError: 404, StoreNotFound: 503,
-    EndpointError: 502, ConfigError: 500, CbmkgError: 500}
+    QuerySyntaxError: 400, InputError: 400, QueryFailed: 400, OutboundRefused: 403, NamedQueryError: 404,
+    StoreNotFound: 503, EndpointError: 502, ConfigError: 500, CbmkgError: 500}
 
 
 def reason(status: int) -> str:
@@ -60,11 +62,20 @@ def reason(status: int) -> str:
         return "Error"
 
 
+def accepted(accept: str) -> MIMEAccept:
+    """An Accept header read with the media types' parameters other than q left out:
+    ``text/turtle; charset=utf-8`` asks for Turtle (werkzeug would match the parameters
+    too, and find no offer that has them). Every choice of format in the server reads
+    Accept this way (``manners.py`` gives Flask's requests this reading)."""
+    return MIMEAccept((value.split(";", 1)[0].strip(), quality)
+                      for value, quality in parse_accept_header(accept, MIMEAccept))
+
+
 def choose(accept: str | None) -> str:
     """The envelope's media type for an Accept header (plain text when nothing is preferred)."""
     if not accept:
         return "text/plain"
-    best = parse_accept_header(accept, MIMEAccept).best_match(OFFERED, default="text/plain")
+    best = accepted(accept).best_match(OFFERED, default="text/plain")
     return PROBLEM if best == "application/json" else best or "text/plain"
 
 

@@ -11,18 +11,22 @@ embedded store, a new generation published at once), so a bad payload changes no
 from __future__ import annotations
 
 import hmac
-import re
+import uuid
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request
 from pyoxigraph import RdfFormat, Triple, parse, serialize
 
 from cbmkg.errors import CbmkgError, QuerySyntaxError
+from cbmkg.namespaces import BASE
 from cbmkg.store.base import RELATIVE_IRI
 
 from .answers import GRAPHS, Job, bad_iri
-from .errors import refuse
+from .errors import refuse, status_of
+from .limits import rdfxml_refusal
 from .safety import refused_loads
 from .sparql import _store, run_job
+from .update_text import modify_operations
 
 blueprint = Blueprint("graph_store", __name__)
 DATASET = {"application/n-quads": RdfFormat.N_QUADS, "application/trig": RdfFormat.TRIG}
@@ -35,8 +39,9 @@ def _refuse_write() -> Response | None:
     if not token:
         return refuse(403, "this server is read-only (set update_token to switch on updates "
                           "and Graph Store writes)")
-    given = request.headers.get("Authorization", "")
-    if not given.startswith("Bearer ") or not hmac.compare_digest(given[7:].encode(), token.encode()):
+    scheme, _, given = request.headers.get("Authorization", "").strip().partition(" ")
+    # the scheme's name is case-insensitive (RFC 9110, 11.1)
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
         response = refuse(401, "a write needs the header Authorization: Bearer <update_token>")
         response.headers["WWW-Authenticate"] = 'Bearer realm="cbmkg"'
         return response
@@ -68,9 +73,14 @@ def graph_store() -> Response:
     refusal = _refuse_write()
     if refusal is not None:
         return refusal
+    created = None
+    if graph is None and request.method == "POST":
+        # a POST to the store itself creates a graph and names it (Graph Store Protocol, 5.5)
+        graph = created = f"{BASE}graph/store/{uuid.uuid4()}"
     if graph is None or graph == "":
-        return refuse(400, "writes name one named graph (?graph=IRI); the default graph here is "
-                          "the union of all graphs and cannot be written")
+        return refuse(400, "writes name one named graph (?graph=IRI), or POST to /store without one "
+                          "to create a graph; the default graph here is the union of all graphs "
+                          "and cannot be written")
     store = _store()
     exists = graph in store.graphs()
     try:
@@ -86,7 +96,9 @@ def graph_store() -> Response:
             data = store.graph_ntriples(graph) + b"\n" + data
         store.replace_graph(graph, data, RdfFormat.N_TRIPLES)
     except CbmkgError as e:
-        return refuse(500, str(e))
+        return refuse(status_of(e), str(e))
+    if created:
+        return Response(status=201, headers={"Location": f"{request.base_url}?{urlencode({'graph': created})}"})
     return Response(status=204 if exists else 201)
 
 
@@ -100,16 +112,29 @@ def _payload() -> bytes | Response:
 
 def read_triples(formats: dict[str, RdfFormat]) -> list[Triple] | Response:
     """The triples of the request body in one of ``formats`` (of a dataset format, their
-    graphs are dropped), or the 415/400 answer naming what is wrong and where."""
+    graphs are dropped), at most ``triples_limit`` of them, or the 415/400/413 answer
+    naming what is wrong and where. The body itself is at most MAX_CONTENT_LENGTH bytes
+    (limits.py); RDF/XML comes without a DTD."""
     media = (request.mimetype or "").lower()
     if media not in formats:
         return refuse(415, f"send RDF as one of {', '.join(formats)}, not {media!r}")
+    body = request.get_data()
+    if formats[media] is RdfFormat.RDF_XML:
+        problem = rdfxml_refusal(body)
+        if problem:
+            return refuse(400, problem)
+    triples: list[Triple] = []
+    limit = current_app.config["CBMKG"].triples_limit
     try:
         # pyoxigraph's JSON-LD reader loads no remote @context: nothing is fetched
-        return [q.triple for q in parse(request.get_data(), format=formats[media],
-                                        base_iri=request.base_url)]
+        for quad in parse(body, format=formats[media], base_iri=request.base_url):
+            triples.append(quad.triple)
+            if len(triples) > limit:
+                return refuse(413, f"the body holds more than {limit} triples, the most one "
+                                   f"request may send (triples_limit)")
     except SyntaxError as e:
         return refuse(400, f"the {media} body does not parse: {e}")
+    return triples
 
 
 def _read(graph: str | None) -> Response:
@@ -161,7 +186,8 @@ def update() -> Response:
         return refuse(415, f"POST an update as application/sparql-update or as a form, not {media!r}")
     if not text.strip():
         return refuse(400, "no update: POST update=… or an application/sparql-update body")
-    refusal_text = refused_loads(text, tuple(current_app.config["CBMKG"].service_allowlist.split()))
+    refusal_text = refused_loads(text, tuple(current_app.config["CBMKG"].service_allowlist.split()),
+                                 request.base_url)
     if refusal_text:
         return refuse(403, refusal_text)
     store = _store()
@@ -174,45 +200,35 @@ def update() -> Response:
     except QuerySyntaxError as e:
         return refuse(400, str(e))
     except CbmkgError as e:
-        return refuse(500, str(e))
+        return refuse(status_of(e), str(e))
     return Response(status=204)
-
-
-_MASK = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|'
-                   r"'(?:[^'\\\n]|\\.)*'|#[^\n]*")
-_TOKENS = re.compile(r"[{}]|\b(?:WHERE|DELETE|USING|WITH)\b", re.IGNORECASE)
 
 
 def with_dataset(update: str, using: list[str], using_named: list[str], graphs: list[str]) -> str:
     """The update with the protocol's dataset (``using-graph-uri``, ``using-named-graph-uri``)
-    written as USING clauses before each top-level WHERE; with neither, and no USING or WITH
-    of its own, its WHERE clauses see what queries see: the union of all graphs as default
-    graph, and every named graph. Conflicting dataset descriptions are an error (the
-    protocol's rule)."""
-    masked = _MASK.sub(lambda m: " " * len(m.group()), update)  # strings and comments out
-    depth, previous, wheres, own_dataset = 0, "", [], False
-    for token in _TOKENS.finditer(masked):
-        word = token.group().upper()
-        if word == "{":
-            depth += 1
-        elif word == "}":
-            depth -= 1
-        elif depth == 0 and word in ("USING", "WITH"):
-            own_dataset = True
-        elif depth == 0 and word == "WHERE" and previous != "DELETE":  # not DELETE WHERE {…}
-            wheres.append(token.start())
-        previous = word
-    if own_dataset:
+    written as USING clauses before the WHERE of each ``DELETE``/``INSERT … WHERE``
+    operation; with neither, and no USING or WITH of its own, its WHERE clauses see what
+    queries see: the union of all graphs as default graph, and every named graph.
+    Conflicting dataset descriptions are an error (the protocol's rule). Where each WHERE
+    stands is found by rdflib's SPARQL Update grammar (``update_text.py``), not by
+    searching the text."""
+    if "where" not in update.casefold():
+        return update  # no DELETE/INSERT … WHERE: nothing takes a dataset
+    try:
+        operations = modify_operations(update)
+    except ValueError as e:
+        raise QuerySyntaxError(f"malformed SPARQL update: {e}") from None
+    if any(op.own_dataset for op in operations):
         if using or using_named:
             raise QuerySyntaxError("the update names its dataset (USING or WITH) and the request "
                                    "gives using-graph-uri/using-named-graph-uri: give one")
-        return update
     if not (using or using_named):
         using, using_named = graphs, graphs
     for iri in using + using_named:
         if not iri or any(c in iri for c in '<> "{}'):
             raise QuerySyntaxError(f"not an IRI: {iri!r}")
     clause = "".join(f"USING <{g}> " for g in using) + "".join(f"USING NAMED <{g}> " for g in using_named)
-    for at in reversed(wheres):
-        update = update[:at] + clause + update[at:]
+    for op in reversed(operations):
+        if not op.own_dataset:
+            update = update[:op.where] + clause + update[op.where:]
     return update

@@ -8,10 +8,13 @@ A `cbmkg serve` worker runs its request in its own main thread, so that the watc
 (watchdog.py) can answer a runaway query and end the process.
 
 The loop: between requests one ``epoll`` waits on the listening socket and on every
-connection the worker keeps, so an idle client holds no worker. A request is read whole —
-head and body, at most ``MAX_CONTENT_LENGTH`` bytes, chunked or not (413 beyond) — under one
-deadline (``read_timeout``), so a client that sends a byte a second is cut off, not waited
-for; the application then gets the body from memory. Request lines beyond gunicorn's limit
+connection the worker keeps, so an idle client holds no worker. A request is answered only
+once it has come whole (its head, and a body of up to 64 KiB, seen in the kernel's buffer
+without taking it): until then its connection waits out of the loop's way, and is closed
+when the request takes longer than ``read_timeout`` to come, so clients that send a byte a
+second hold nothing. A request is then read whole — head and body, at most
+``MAX_CONTENT_LENGTH`` bytes, chunked or not (413 beyond) — under the same deadline, kept by
+the watchdog; the application gets the body from memory. Request lines beyond gunicorn's limit
 get 414 with a word on POST.
 
 While the main thread has been held up by one request for ``PATIENCE`` seconds (a heavy or
@@ -30,6 +33,7 @@ from __future__ import annotations
 import errno
 import io
 import os
+import re
 import selectors
 import socket
 import sys
@@ -46,6 +50,8 @@ from gunicorn.workers.sync import SyncWorker
 from .errors import envelope
 from .watchdog import TICK, AlreadyAnswered, Watchdog, installed
 
+PEEK = 65536  # bytes of a waiting request looked at before it is read
+_CONTENT_LENGTH = re.compile(rb"\ncontent-length:\s*(\d{1,12})")
 PATIENCE = 1.0  # seconds the main thread may hold a request before the overflow thread helps
 WRITE_TIMEOUT = 60.0  # seconds one write of an answer may take (a client that does not read)
 CLIENT_ERRORS = (http_errors.InvalidRequestLine, http_errors.InvalidRequestMethod,
@@ -63,12 +69,13 @@ class _Kept:
     """A connection this worker keeps: its socket, its parser (which may hold the start of
     a next request already), and when it is given up if idle."""
 
-    __slots__ = ("sock", "addr", "listener", "parser", "idle_until")
+    __slots__ = ("sock", "addr", "listener", "parser", "idle_until", "first_bytes")
 
     def __init__(self, sock: socket.socket, addr: Any, listener: socket.socket, cfg: Any):
         self.sock, self.addr, self.listener = sock, addr, listener
         self.parser = http.get_parser(cfg, sock, addr)
         self.idle_until = time.monotonic() + cfg.keepalive
+        self.first_bytes: float | None = None  # when the part of a request waiting began to come
 
     def buffered(self) -> bool:
         """Whether the parser holds bytes of a next request (pipelined), which ``select``
@@ -78,6 +85,31 @@ class _Kept:
             return True
         with buffer.getbuffer() as view:  # released at once: the parser may grow the buffer
             return view.nbytes > 0
+
+    def complete(self) -> bool | None:
+        """Whether a whole request can be read without waiting on the client: its head and a
+        body of at most PEEK bytes are in (True); a part is in (False); nothing (None). What
+        the kernel holds is looked at, not taken, so a client that sends a byte a second
+        never holds a thread; a request too long to look at is left to the reader."""
+        if self.buffered():
+            return True  # pipelined: the parser holds it (the read guard bounds the rest)
+        try:
+            data = self.sock.recv(PEEK, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            return None
+        except OSError:
+            return True  # let the reader meet the error
+        if not data:
+            return True  # the client closed: the reader sees the end
+        end = data.find(b"\r\n\r\n")
+        if end < 0:
+            return len(data) >= PEEK  # too long a head: the parser refuses it
+        head = data[:end].lower()
+        if b"\ntransfer-encoding:" in head:
+            return True  # chunked: read under the read guard
+        length = _CONTENT_LENGTH.search(head)
+        need = end + 4 + (int(length[1]) if length else 0)
+        return len(data) >= need or need > PEEK
 
     def waiting(self) -> bool:
         """Whether a request (or its first bytes) is waiting on the connection."""
@@ -107,6 +139,7 @@ class KeepAliveWorker(SyncWorker):
         self.serving: set[socket.socket] = set()  # connections a thread is answering now
         self.lock = threading.Lock()  # guards kept, serving and the selector's registrations
         self.main_busy_since: float | None = None
+        self.partial: dict[socket.socket, _Kept] = {}  # requests still coming, out of the selector
         if self.dog is not None:
             self.dog.before_ending(self._close_for_ending)
             threading.Thread(target=self._overflow, daemon=True, name="cbmkg-overflow").start()
@@ -115,7 +148,7 @@ class KeepAliveWorker(SyncWorker):
                 self.notify()
                 with self.lock:
                     buffered = [c for c in self.kept.values() if c.sock not in self.serving and c.buffered()]
-                for conn in buffered or self._wait():
+                for conn in buffered or self._ready(self._wait()):
                     if self._claim(conn):
                         self.main_busy_since = time.monotonic()
                         try:
@@ -126,7 +159,8 @@ class KeepAliveWorker(SyncWorker):
                         break
                 now = time.monotonic()
                 with self.lock:
-                    expired = [c for c in self.kept.values() if c.idle_until < now and c.sock not in self.serving]
+                    expired = [c for c in self.kept.values()
+                               if c.idle_until < now and c.sock not in self.serving and c.sock not in self.partial]
                 for conn in expired:
                     self._drop(conn, idle=True)
                 if not self.is_parent_alive():
@@ -143,8 +177,9 @@ class KeepAliveWorker(SyncWorker):
         the first idle connection is due."""
         # and at most half of gunicorn's timeout, so that the arbiter hears from an idle worker
         with self.lock:
-            until = min([c.idle_until for c in self.kept.values()] +
-                        [time.monotonic() + max(0.5, self.timeout / 2)])
+            until = min([c.idle_until for c in self.kept.values() if c.sock not in self.partial] +
+                        [time.monotonic() + max(0.5, self.timeout / 2)] +
+                        [time.monotonic() + TICK for _ in self.partial][:1])
             self._listen(len(self.kept) < self.cfg.worker_connections)
         ready = {key.fileobj for key, _ in self.selector.select(max(0.0, until - time.monotonic()))}
         if self.PIPE[0] in ready:
@@ -166,9 +201,49 @@ class KeepAliveWorker(SyncWorker):
                     self.kept[client] = conn
                     self.selector.register(client, selectors.EVENT_READ)
                 if conn.waiting():
-                    answer.append(conn)  # most clients send at once: answer now
+                    answer.append(conn)  # most clients send at once: look at it now
                 break  # one new client a turn: the other workers take the rest
         return answer
+
+    def _ready(self, candidates: list[_Kept]) -> list[_Kept]:
+        """Of the connections with bytes waiting (and those still receiving a request), the
+        ones whose request has come whole; the others wait out of the selector (its level-
+        triggered wake-ups would spin), looked at again each tick, and are dropped when their
+        request takes longer than read_timeout to come."""
+        now = time.monotonic()
+        limit = self.dog.read_timeout if self.dog is not None else 10.0
+        with self.lock:
+            candidates = candidates + [c for c in self.partial.values() if c not in candidates]
+        ready = []
+        for conn in candidates:
+            state = conn.complete()
+            if state is None and conn.sock not in self.partial:
+                continue  # nothing after all
+            if state:
+                conn.first_bytes = None
+                with self.lock:
+                    if self.partial.pop(conn.sock, None) is not None:
+                        self.selector.register(conn.sock, selectors.EVENT_READ)
+                ready.append(conn)
+                continue
+            if conn.first_bytes is None:
+                conn.first_bytes = now
+            if now - conn.first_bytes > limit:
+                self.log.warning("request from %s not sent within %g s (read_timeout): closed",
+                                 conn.addr[0] if conn.addr else "?", limit)
+                with self.lock:
+                    self.partial.pop(conn.sock, None)
+                    self.kept.pop(conn.sock, None)
+                conn.sock.close()
+                continue
+            with self.lock:
+                if conn.sock not in self.partial:
+                    self.partial[conn.sock] = conn
+                    try:
+                        self.selector.unregister(conn.sock)
+                    except (KeyError, ValueError):
+                        pass
+        return ready
 
     def _listen(self, room: bool) -> None:
         """Wait on the listening sockets only while this worker may take another client
@@ -201,7 +276,7 @@ class KeepAliveWorker(SyncWorker):
             with self.lock:
                 candidates = [c for c in self.kept.values() if c.sock not in self.serving]
             for conn in candidates:
-                if conn.waiting() and self._claim(conn):
+                if conn.sock not in self.partial and conn.complete() and self._claim(conn):
                     self.notify()  # the arbiter hears from the worker while the main thread is held
                     self._serve(conn)
                     break
@@ -262,6 +337,7 @@ class KeepAliveWorker(SyncWorker):
 
     def _drop(self, conn: _Kept, idle: bool) -> None:
         with self.lock:
+            self.partial.pop(conn.sock, None)
             if self.kept.pop(conn.sock, None) is None:
                 return
             try:

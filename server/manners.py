@@ -14,9 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from werkzeug.datastructures import MIMEAccept
 from werkzeug.http import parse_accept_header
+from werkzeug.utils import cached_property
+
+from .errors import accepted
 
 log = logging.getLogger("cbmkg.server.queries")
 T = TypeVar("T")
@@ -62,7 +66,19 @@ class Metrics:
         return generate_latest(registry) + store.encode()
 
 
+class CbmkgRequest(Request):
+    """Flask's request, with Accept read as every format choice here reads it (errors.accepted)."""
+
+    @cached_property
+    def accept_mimetypes(self) -> MIMEAccept:
+        return accepted(self.headers.get("Accept", ""))
+
+
 def install(app: Flask) -> None:
+    app.request_class = CbmkgRequest
+    # gunicorn's error log writes %(process)d: a record must carry its process, or the
+    # line fails to format ("--- Logging error ---"); os.getpid() is cheap
+    logging.logProcesses = True
     metrics = Metrics()
     app.extensions["cbmkg.metrics"] = metrics
 
@@ -101,7 +117,7 @@ def install(app: Flask) -> None:
         return Response(metrics.text(triples), content_type=CONTENT_TYPE_LATEST)
 
 
-CORS_METHODS = "GET, HEAD, POST, OPTIONS"
+CORS_METHODS = "GET, HEAD, POST, PUT, DELETE, OPTIONS"  # PUT, DELETE: Graph Store writes
 CORS_HEADERS = "Accept, Content-Type, Authorization"
 EXPOSED = "Cbmkg-Truncated, Cbmkg-Result-Limit, Warning, ETag, Content-Disposition"
 

@@ -98,14 +98,14 @@ def respond(app: Flask, environ: dict[str, Any], query: str, default_graphs: lis
     if refresh is not None:
         refresh()  # a build may have published a new generation
     accept = environ.get("HTTP_ACCEPT") or None
-    refusal = None if trusted else refused(query, config.service_allowlist)
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
+    base_iri = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('PATH_INFO', '/sparql')}"
+    refusal = None if trusted else refused(query, config.service_allowlist, base_iri)
     status, problem = (403, refusal) if refusal else (400, dataset_refusal(default_graphs, named_graphs))
     if problem:
         return _problem(status, problem, accept, config)
-    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-    job = Job(query, default_graphs, named_graphs,
-              base_iri=f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('PATH_INFO', '/sparql')}",
-              format=format, accept=accept, limit=config.result_limit)
+    job = Job(query, default_graphs, named_graphs, base_iri=base_iri, format=format, accept=accept,
+              limit=config.result_limit)
     answer = app.extensions["cbmkg.runner"].run(job, config.query_timeout, environ.get("gunicorn.socket"))
     if answer.status != 200:
         reply = _problem(answer.status, answer.body.decode("utf-8", "replace"), accept, config)
@@ -143,9 +143,9 @@ def run_job(job: Job) -> Response:
 
 
 @cached_if_short(512)
-def refused(query: str, allowlist: str) -> str | None:
+def refused(query: str, allowlist: str, base_iri: str) -> str | None:
     """Why a query may not run (SERVICE outside the allow-list), cached for repeated queries."""
-    return refused_services(query, tuple(allowlist.split()))
+    return refused_services(query, tuple(allowlist.split()), base_iri)
 
 
 @functools.lru_cache(maxsize=8)  # one generation, one date

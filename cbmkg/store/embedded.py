@@ -30,7 +30,8 @@ from typing import BinaryIO
 
 from pyoxigraph import BlankNode, DefaultGraph, NamedNode, RdfFormat, Store, parse
 
-from ..errors import QuerySyntaxError, StoreError, StoreNotFound
+from ..errors import QuerySyntaxError, StoreError, StoreNotFound, evaluation_error
+from ..sparql_text import names_dataset
 from .base import Build, GraphStore, QueryResult, RdfInput, read_input
 
 ACTIVE = "active"
@@ -50,14 +51,17 @@ def _run_query(store: Store, sparql: str, union: bool, default_graphs: Sequence[
     if named_graphs is not None:
         named = [NamedNode(g) for g in named_graphs]
     try:
+        # a query that names its dataset (FROM, FROM NAMED) gets it, not the union
+        union = union and default is None and not names_dataset(sparql)
         return store.query(sparql, base_iri=base_iri or None, default_graph=default, named_graphs=named,
-                           use_default_graph_as_union=default is None and union)
+                           use_default_graph_as_union=union)
     except SyntaxError as e:
         raise QuerySyntaxError(f"malformed SPARQL query: {e}") from None
     except ValueError as e:
         raise QuerySyntaxError(f"invalid SPARQL query: {e}") from None
-    except OSError as e:
-        raise StoreError(f"store read failed: {e}") from None
+    except (OSError, RuntimeError) as e:  # RuntimeError: pyoxigraph's evaluation errors
+        raise evaluation_error(e) or StoreError(f"store read failed: {e}") from None
+
 
 
 class EmbeddedStore(GraphStore):
@@ -202,8 +206,8 @@ def _run_update(store: Store, sparql: str) -> None:
         store.update(sparql)
     except SyntaxError as e:
         raise QuerySyntaxError(f"malformed SPARQL update: {e}") from None
-    except OSError as e:
-        raise StoreError(f"store update failed: {e}") from None
+    except (OSError, RuntimeError) as e:  # RuntimeError: DROP of a missing graph, …
+        raise evaluation_error(e) or StoreError(f"store update failed: {e}") from None
 
 
 def _load(store: Store, data: RdfInput, format: RdfFormat, graph: str | None) -> None:

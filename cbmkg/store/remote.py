@@ -57,6 +57,7 @@ from pyoxigraph import (
 )
 
 from ..errors import EndpointError, QuerySyntaxError, StoreError
+from ..sparql_text import names_dataset
 from .base import RELATIVE_IRI, Build, GraphStore, QueryResult, RdfInput, TripleList, serialized
 from .embedded import EmbeddedStore, _put_dataset, _put_graph
 
@@ -172,8 +173,9 @@ class RemoteStore(GraphStore):
             # moves the line numbers of the remote parser's messages by one
             sparql = f"BASE <{NamedNode(base_iri).value}>\n{sparql}"
         form: list[tuple[str, str]] = [("query", sparql)]
+        # a query that names its dataset (FROM, FROM NAMED) gets it, not the union
         if default_graphs is None and named_graphs is None and union_default_graph \
-                and self.union == "protocol":
+                and self.union == "protocol" and not names_dataset(sparql):
             default_graphs = self.graphs() or [STAGING + "none"]  # nothing loaded: an empty dataset
             # a protocol dataset without named-graph-uri has no named graphs: GRAPH
             # patterns must still see every graph, as in the embedded store
